@@ -1,0 +1,9 @@
+module github.com/styx-vpn/styx
+
+go 1.26.8
+
+require (
+	github.com/alecthomas/kong v1.17.0
+	github.com/goccy/go-yaml v1.19.2
+	go4.org/netipx v0.0.0-20260823151212-3075585bcbeb
+)

@@ -1,0 +1,88 @@
+package crypto
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// suggestions lists every keyword strongSwan 5.9.8 accepts, sorted, for
+// did-you-mean hints. It is built on first use, after init filled keywords.
+var suggestions = sync.OnceValue(func() []string {
+	var out []string
+	for name, k := range keywords {
+		if !k.v6 {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+})
+
+// unknownKeyword builds the message and hint for a token that is no keyword.
+func unknownKeyword(tok string) (msg, hint string) {
+	q := fmt.Sprintf("%q", tok)
+	msg = fmt.Sprintf("%s is not a strongSwan %s keyword", q, TargetVersion)
+	lower := strings.ToLower(tok)
+	switch {
+	case lower == "default":
+		return fmt.Sprintf("%s must be a proposals list element of its own, not part of a proposal", q),
+			"write it as a separate comma-separated entry; better, list explicit proposals only"
+	case lower == "cast":
+		return msg, `did you mean "cast128"? (it is weak: use aes256gcm16 or aes256 instead)`
+	case lower == "modp512":
+		return msg + " (there is no 512-bit MODP group)", "use ecp384 or curve25519"
+	case strings.ContainsAny(tok, " \t,"):
+		return msg, "separate keywords with '-' and proposals with ','"
+	}
+	if s := nearest(lower); s != "" {
+		return msg, fmt.Sprintf("did you mean %q?", s)
+	}
+	return msg, "see the keyword list at docs.strongswan.org (config/proposals)"
+}
+
+// nearest returns the keyword closest to s by edit distance, if close
+// enough: at most 1 edit for short words, 2 for words of 6 or more bytes.
+func nearest(s string) string {
+	if len(s) > 64 {
+		return ""
+	}
+	limit := 1
+	if len(s) >= 6 {
+		limit = 2
+	}
+	best, bestD := "", limit+1
+	for _, k := range suggestions() {
+		if d := editDistance(s, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance (Levenshtein with
+// adjacent transpositions) over bytes.
+func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
