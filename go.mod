@@ -7,3 +7,5 @@ require (
 	github.com/goccy/go-yaml v1.19.2
 	go4.org/netipx v0.0.0-20260823151212-3075585bcbeb
 )
+
+require github.com/rogpeppe/go-internal v1.16.0 // indirect

@@ -38,7 +38,9 @@ func exitf(code int, format string, args ...any) error {
 
 // CLI is the command tree.
 type CLI struct {
-	Check   CheckCmd   `cmd:"" help:"Validate and lint topology files." `
+	Check   CheckCmd   `cmd:"" help:"Validate and lint topology files."`
+	Secrets SecretsCmd `cmd:"" help:"List the secrets a topology needs; create missing key files."`
+	Render  RenderCmd  `cmd:"" help:"Render gateway configuration files (swanctl, nftables, iptables, sysctl, routes)."`
 	Help    HelpCmd    `cmd:"" help:"Show help for a command."`
 	Version VersionCmd `cmd:"" help:"Print the styx version."`
 }

@@ -41,7 +41,9 @@ func checkOne(kind Kind, s string, profile Profile, version int) []Finding {
 	p, end := ps.p, len(ps.toks)
 	q := fmt.Sprintf("%q", p.Text)
 	explicitPRF := len(p.PRF) > 0
-	rules := !ps.unresolved // proposal-level rules need a fully resolved proposal
+	// Proposal-level rules need a fully resolved proposal that strongSwan
+	// would accept; otherwise only keyword findings are added.
+	valid := !ps.unresolved && !ps.structural
 	implied := map[string]bool{}
 	count := map[transform]int{}
 
@@ -67,17 +69,17 @@ func checkOne(kind Kind, s string, profile Profile, version int) []Finding {
 				emit(i, f)
 			}
 		}
-		if profile == Modern && !t.stripped {
+		if valid && profile == Modern && !t.stripped {
 			if f, ok := orderFinding(ps.toks, i, kind); ok {
 				emit(i, f)
 			}
 		}
-		if rules && kind != IKE && k.none && ps.hasPrimaryKE() {
+		if valid && kind != IKE && k.none && ps.hasPrimaryKE() {
 			emit(i, Finding{Severity: bySeverity(profile, Warning, Error, Info), Rule: RuleNoPFS, Keyword: t.text,
 				Message: fmt.Sprintf("proposal %s makes PFS optional with %q, so a peer can negotiate it away", q, t.text),
 				Hint:    fmt.Sprintf("remove %q so the key exchange is mandatory", t.text)})
 		}
-		if version == 1 && !t.stripped && !k.none && (k.t == tEncr || k.t == tInteg || k.t == tKE) {
+		if valid && version == 1 && !t.stripped && !k.none && (k.t == tEncr || k.t == tInteg || k.t == tKE) {
 			if count[k.t]++; count[k.t] == 2 {
 				emit(i, Finding{Severity: bySeverity(profile, Warning, Error, Warning), Rule: RuleIKEv1Multi, Keyword: t.text,
 					Message: fmt.Sprintf("proposal %s lists more than one %s, but IKEv1 uses only the first", q, k.t.noun()),
@@ -85,7 +87,7 @@ func checkOne(kind Kind, s string, profile Profile, version int) []Finding {
 			}
 		}
 	}
-	if rules && !ps.structural {
+	if valid {
 		if ps.noInteg {
 			emit(end, Finding{Severity: Error, Rule: RuleNoInteg,
 				Message: fmt.Sprintf("proposal %s has encryption without integrity protection, which strongSwan accepts but RFC 8221 says must not be used", q),
@@ -189,6 +191,8 @@ func classifyFinding(kind Kind, k *keyword, addl bool, profile Profile, written,
 	}
 	hint := hintModern[k.t]
 	switch {
+	case kind == AH && k.t == tInteg:
+		hint = bySeverityHint(profile, "use sha256 or sha384", "use sha384")
 	case profile == CNSA:
 		hint = hintCNSA[k.t]
 	case k.hint != "":
@@ -198,6 +202,14 @@ func classifyFinding(kind Kind, k *keyword, addl bool, profile Profile, written,
 		hint = "name a PRF explicitly: " + hint
 	}
 	return Finding{Severity: sev, Rule: RuleWeak, Keyword: written, Message: msg, Hint: hint}, true
+}
+
+// bySeverityHint picks the cnsa hint under CNSA and the other one else.
+func bySeverityHint(profile Profile, other, cnsa string) string {
+	if profile == CNSA {
+		return cnsa
+	}
+	return other
 }
 
 // orderFinding reports P11: token i (A or D under modern) comes before a

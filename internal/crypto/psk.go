@@ -14,6 +14,12 @@ const (
 	pskGoodBytes = 32 // strongSwan's ">256 bit" advice
 )
 
+// The fixed low-entropy messages.
+const (
+	msgHumanChosen = "pre-shared key looks human-chosen or has low entropy (words, a common password, a pattern or few distinct characters), so an attacker who sees one IKE_AUTH exchange can guess it offline"
+	msgNotRandom   = "pre-shared key is not random (its decoded bytes repeat a pattern or take few distinct values), so an attacker who sees one IKE_AUTH exchange can guess it offline"
+)
+
 const pskGenerate = "generate a random key with: openssl rand -base64 33, and write it as 0s<base64>"
 
 // CheckPSK lints a pre-shared key. secret is the value as written in
@@ -27,11 +33,11 @@ const pskGenerate = "generate a random key with: openssl rand -base64 33, and wr
 // Error with rule psk-weak and a hint.
 func CheckPSK(secret string, profile Profile) []Finding {
 	data, prefixed, err := decodePSK(secret)
-	n := len(data)
 	if err != "" {
 		return []Finding{{Severity: Error, Rule: RulePSKWeak, Message: err,
 			Hint: "fix the encoding, or " + pskGenerate}}
 	}
+	n := len(data)
 	var out []Finding
 	switch {
 	case n < pskMinBytes:
@@ -46,16 +52,18 @@ func CheckPSK(secret string, profile Profile) []Finding {
 		out = append(out, Finding{Severity: bySeverity(profile, Warning, Error, Info), Rule: RulePSKWeak,
 			Message: msg, Hint: pskGenerate})
 	}
-	why := lowEntropy(secret)
-	if prefixed {
-		why = lowVariety(data)
+	// The message is the same whatever triggered it, so that it reveals
+	// nothing about the secret but its length.
+	msg := ""
+	switch {
+	case prefixed && lowVariety(data) != "":
+		msg = msgNotRandom
+	case !prefixed && lowEntropy(secret) != "":
+		msg = msgHumanChosen
 	}
-	if why != "" {
-		{
-			out = append(out, Finding{Severity: bySeverity(profile, Warning, Error, Warning), Rule: RulePSKWeak,
-				Message: "pre-shared key looks human-chosen (" + why + "), so an attacker who sees one IKE_AUTH exchange can guess it offline",
-				Hint:    pskGenerate + "; or use certificates or EAP with a server certificate"})
-		}
+	if msg != "" {
+		out = append(out, Finding{Severity: bySeverity(profile, Warning, Error, Warning), Rule: RulePSKWeak,
+			Message: msg, Hint: pskGenerate + "; or use certificates or EAP with a server certificate"})
 	}
 	return out
 }
@@ -98,10 +106,10 @@ func lowVariety(b []byte) string {
 		return ""
 	}
 	if distinct(string(b)) < 5 {
-		return "the decoded key has few distinct byte values"
+		return "few distinct byte values"
 	}
 	if periodic(string(b)) {
-		return "the decoded key repeats a short pattern"
+		return "a repeated pattern"
 	}
 	return ""
 }
@@ -110,7 +118,7 @@ func lowVariety(b []byte) string {
 // case-insensitively; all are 5 bytes or longer, so a random key contains
 // one by chance with negligible probability.
 var commonFragments = []string{
-	"password", "passwort", "passphrase", "qwerty", "azerty", "secret", "letmein",
+	"password", "passwort", "passphrase", "qwert", "azert", "asdfg", "zxcvb", "yxcvb", "secret", "letmein",
 	"admin", "changeme", "welcome", "123456", "654321", "strongswan", "iloveyou",
 	"trustno1", "sunshine", "dragon", "monkey", "abc123", "master", "shadow",
 	"football", "baseball", "default", "ipsecvpn", "private", "company",
@@ -124,6 +132,9 @@ var commonFragments = []string{
 func lowEntropy(s string) string {
 	if s == "" {
 		return ""
+	}
+	if len(s) > 4096 { // bound the work; no human types a longer key
+		s = s[:4096]
 	}
 	lower := strings.ToLower(s)
 	for _, f := range commonFragments {

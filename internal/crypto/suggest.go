@@ -54,6 +54,9 @@ func nearest(s string) string {
 	}
 	best, bestD := "", limit+1
 	for _, k := range suggestions() {
+		if abs(len(k)-len(s)) > limit {
+			continue
+		}
 		if d := editDistance(s, k); d < bestD {
 			best, bestD = k, d
 		}
@@ -61,13 +64,25 @@ func nearest(s string) string {
 	return best
 }
 
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 // editDistance is the optimal string alignment distance (Levenshtein with
 // adjacent transpositions) over bytes.
 func editDistance(a, b string) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
+	var buf [3][66]int
+	rows := [3][]int{buf[0][:], buf[1][:], buf[2][:]}
+	if len(b)+1 > len(buf[0]) {
+		for i := range rows {
+			rows[i] = make([]int, len(b)+1)
+		}
+	}
+	prev2, prev, cur := rows[0], rows[1], rows[2]
+	for j := 0; j <= len(b); j++ {
 		prev[j] = j
 	}
 	for i := 1; i <= len(a); i++ {

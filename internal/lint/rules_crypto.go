@@ -74,7 +74,11 @@ func (l *linter) proposals() {
 	}
 	for _, c := range order {
 		u := used[c]
-		for kind, list := range map[crypto.Kind][]string{crypto.IKE: c.IKE, crypto.ESP: c.ESP} {
+		for _, kl := range []struct {
+			kind crypto.Kind
+			list []string
+		}{{crypto.IKE, c.IKE}, {crypto.ESP, c.ESP}} {
+			kind, list := kl.kind, kl.list
 			findings := crypto.Check(kind, list, l.profile, u.version)
 			for _, f := range findings {
 				pos := u.at

@@ -1,0 +1,127 @@
+package plan
+
+import (
+	"net/netip"
+	"slices"
+
+	"go4.org/netipx"
+
+	"github.com/styx-vpn/styx/internal/topology"
+)
+
+// Firewall is the firewall and NAT intent of a gateway. Render turns it
+// into an nftables table or iptables-restore rules for the gateway's data
+// plane.
+type Firewall struct {
+	Dataplane topology.Dataplane
+	// Policy is "drop" (default-drop input/forward/output), "accept" (only
+	// what styx owns is filtered) or "none" (no filter chains, NAT only).
+	Policy   string
+	PublicIf string
+	LANIfs   []string
+	// Peers are the IKE peers; IKE and ESP are accepted only from them,
+	// unless AnyPeer (a responder for peers whose address is unknown).
+	Peers   []netip.Addr
+	AnyPeer bool
+	// LocalProt and RemoteProt are the merged local and remote selectors
+	// of every child on this gateway.
+	LocalProt  []netip.Prefix
+	RemoteProt []netip.Prefix
+	// LAN is what the gateway protects; new connections to it that did not
+	// come through IPsec are dropped (LAN shield).
+	LAN []netip.Prefix
+	// Masq hides these sources behind the public address for traffic to
+	// the internet (tunnel traffic exempt).
+	Masq []netip.Prefix
+	// MasqIf is the interface masquerade applies to ("" = any non-tunnel).
+	MasqIf string
+	// SNAT rewrites tunnel-bound traffic so that it matches a selector.
+	SNAT []SNAT
+	// DNAT publishes services to tunnel peers.
+	DNAT []DNAT
+	// Allow are the allow: flows that concern this gateway.
+	Allow []Allow
+	// PoolMasq are road-warrior pools masqueraded towards the LAN.
+	PoolMasq []netip.Prefix
+	// MSS4/MSS6 clamp TCP on tunnel paths (0 = none).
+	MSS4, MSS6 int
+	MSSWhy     string
+	// NAT are explicit nat: rules, rendered literally.
+	NAT []topology.NATRule
+}
+
+// SNAT rewrites the source of traffic from From to To to Addr.
+type SNAT struct {
+	From   []netip.Prefix // empty = any
+	Except []netip.Prefix // sources already inside the selector stay as they are
+	To     []netip.Prefix
+	Addr   netip.Addr
+	Why    string
+}
+
+// DNAT forwards Publish to To for packets from From that came through IPsec.
+type DNAT struct {
+	Name    string
+	Publish topology.Endpoint
+	To      topology.Endpoint
+	From    []netip.Prefix
+	Why     string
+}
+
+// Allow accepts traffic from From to To on Ports; Input means the
+// destination is the gateway itself; Tunnel means the source arrives
+// through IPsec (a remote selector or pool).
+type Allow struct {
+	From   []netip.Prefix
+	To     []netip.Prefix
+	Ports  []topology.Port
+	Input  bool
+	Tunnel bool
+	Why    string
+}
+
+// merge returns the minimal sorted set of prefixes covering ps.
+func merge(ps []netip.Prefix) []netip.Prefix {
+	var b netipx.IPSetBuilder
+	for _, p := range ps {
+		if p.IsValid() {
+			b.AddPrefix(p)
+		}
+	}
+	s, err := b.IPSet()
+	if err != nil {
+		return nil
+	}
+	return s.Prefixes()
+}
+
+// Split returns the IPv4 and IPv6 members of ps.
+func Split(ps []netip.Prefix) (v4, v6 []netip.Prefix) {
+	for _, p := range ps {
+		if p.Addr().Is4() {
+			v4 = append(v4, p)
+		} else {
+			v6 = append(v6, p)
+		}
+	}
+	return v4, v6
+}
+
+// SplitAddrs returns the IPv4 and IPv6 members of as.
+func SplitAddrs(as []netip.Addr) (v4, v6 []netip.Addr) {
+	for _, a := range as {
+		if a.Is4() {
+			v4 = append(v4, a)
+		} else {
+			v6 = append(v6, a)
+		}
+	}
+	return v4, v6
+}
+
+func sortAddrs(as []netip.Addr) []netip.Addr {
+	slices.SortFunc(as, func(a, b netip.Addr) int { return a.Compare(b) })
+	return slices.Compact(as)
+}
+
+func hostPrefix(a netip.Addr) netip.Prefix { return netip.PrefixFrom(a, a.BitLen()) }

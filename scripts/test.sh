@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# test.sh: the whole test suite, as CI runs it (.ci/run).
+#
+#   setup (scripts/setup.sh), gofmt, go vet, go test ./..., then a short
+#   fuzz run of every Fuzz* target (FUZZTIME each, default 15s).
+#
+# Run as root so that integration tests run instead of skipping. Ends with
+# the line "N passed, N failed" (one per step) and exits non-zero if any
+# step failed.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+STYX_SCRIPT="test"
+. scripts/lib.sh
+
+FUZZTIME=${FUZZTIME:-15s}
+passed=0
+failed=0
+failures=()
+start=$SECONDS
+
+# run NAME CMD...: one step; its output goes straight through.
+run() {
+	local name=$1 t0=$SECONDS rc=0
+	shift
+	printf '\n=== %s\n' "$name"
+	"$@" || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		passed=$((passed + 1))
+		printf -- '--- ok   %s (%ds)\n' "$name" $((SECONDS - t0))
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		printf -- '--- FAIL %s (%ds, exit %d)\n' "$name" $((SECONDS - t0)) "$rc"
+	fi
+	return 0
+}
+
+summary() {
+	printf '\n'
+	for f in "${failures[@]}"; do
+		printf 'FAILED: %s\n' "$f"
+	done
+	printf 'test.sh took %ds\n' $((SECONDS - start))
+	printf '%d passed, %d failed\n' "$passed" "$failed"
+	[ "$failed" -eq 0 ]
+}
+
+gofmt_check() {
+	local gofmt files bad
+	gofmt="$("$STYX_GO" env GOROOT)/bin/gofmt"
+	[ -x "$gofmt" ] || { echo "gofmt not found at $gofmt" >&2; return 1; }
+	mapfile -t files < <(find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*' -not -path './bin/*' | sort)
+	bad=$("$gofmt" -l "${files[@]}") || return 1
+	if [ -n "$bad" ]; then
+		echo "these files are not gofmt-ed (run: gofmt -w FILE):"
+		# shellcheck disable=SC2001
+		sed 's/^/  /' <<<"$bad"
+		return 1
+	fi
+	echo "${#files[@]} files formatted"
+}
+
+root_note() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "note: not root: tests that need root skip (they say why with go test -v)"
+	fi
+}
+
+# fuzz_targets: "DIR NAME" for each func FuzzX(f *testing.F) in *_test.go.
+fuzz_targets() {
+	grep -rEo --include='*_test.go' --exclude-dir=testdata --exclude-dir=.git \
+		'^func Fuzz[A-Za-z0-9_]*\(' . |
+		sed -E 's#^(.*)/[^/]*:func (Fuzz[A-Za-z0-9_]*)\($#\1 \2#' | sort -u
+}
+
+run setup ./scripts/setup.sh
+if [ "$failed" -ne 0 ]; then
+	echo "setup failed: not running the tests" >&2
+	summary
+	exit 1
+fi
+find_go || die "setup succeeded but no usable go was found"
+
+run gofmt gofmt_check
+run "go vet" "$STYX_GO" vet ./...
+root_note
+run "go test" "$STYX_GO" test -count=1 ./...
+
+mapfile -t targets < <(fuzz_targets)
+if [ "${#targets[@]}" -eq 0 ]; then
+	printf '\nno Fuzz* targets found\n'
+fi
+for t in "${targets[@]}"; do
+	read -r dir name <<<"$t"
+	run "fuzz $name ($dir, $FUZZTIME)" "$STYX_GO" test -run '^$' -fuzz "^$name\$" -fuzztime "$FUZZTIME" "$dir"
+done
+
+summary
