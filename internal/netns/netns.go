@@ -1,0 +1,87 @@
+// Package netns creates and removes named network namespaces (ip netns)
+// and runs commands in them. Every namespace styx creates carries the
+// prefix Prefix, so that leftovers can be found and removed.
+package netns
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+)
+
+// Prefix starts the name of every namespace styx creates.
+const Prefix = "styx-"
+
+// Add creates namespace name with its loopback up.
+func Add(ctx context.Context, name string) error {
+	if _, err := Run(ctx, "", "ip", "netns", "add", name); err != nil {
+		return err
+	}
+	if _, err := Run(ctx, "", "ip", "-n", name, "link", "set", "lo", "up"); err != nil {
+		Delete(context.Background(), name)
+		return err
+	}
+	return nil
+}
+
+// Delete removes namespace name; a missing namespace is not an error.
+func Delete(ctx context.Context, name string) error {
+	if !Exists(name) {
+		return nil
+	}
+	_, err := Run(ctx, "", "ip", "netns", "del", name)
+	return err
+}
+
+// Exists reports whether namespace name exists.
+func Exists(name string) bool {
+	_, err := os.Stat("/run/netns/" + name)
+	return err == nil
+}
+
+// List returns the namespaces whose names start with prefix.
+func List(prefix string) []string {
+	entries, err := os.ReadDir("/run/netns")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// Run runs a command (in namespace ns unless ns is "") and returns its
+// combined output; a failure includes the output in the error.
+func Run(ctx context.Context, ns string, name string, args ...string) ([]byte, error) {
+	if ns != "" {
+		args = append([]string{"netns", "exec", ns, name}, args...)
+		name = "ip"
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return out.Bytes(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(out.String()))
+	}
+	return out.Bytes(), nil
+}
+
+var counter atomic.Int64
+
+// TempName returns a unique namespace name for tests: styx-t<pid>-<n>-tag
+// (at most 31 characters).
+func TempName(tag string) string {
+	n := fmt.Sprintf("%st%d-%d-%s", Prefix, os.Getpid(), counter.Add(1), tag)
+	if len(n) > 31 {
+		n = n[:31]
+	}
+	return n
+}
