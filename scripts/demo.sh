@@ -3,7 +3,7 @@
 #
 #   setup -> build bin/styx -> styx check -> styx render (once it exists)
 #
-# Run as root on Debian 12: sudo ./scripts/demo.sh
+# Run as root on Debian 12: sudo ./scripts/demo.sh [TOPOLOGY]  (default: the S1 example)
 # Each step is a function; main() lists them in order.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,10 +12,12 @@ STYX_SCRIPT=demo
 
 TOPOLOGY=${1:-examples/s1-iot-cloud.yaml}
 STYX=bin/styx
-PREVIEW_LINES=${PREVIEW_LINES:-12}
+PREVIEW_LINES=${PREVIEW_LINES:-8}
 
 tmpdir=$(mktemp -d)
 trap 'rm -rf "$tmpdir"' EXIT
+set -E
+trap 'rc=$?; printf "demo: error: \"%s\" failed (exit %d)\n" "$BASH_COMMAND" "$rc" >&2' ERR
 
 banner() { printf '\n==> %s\n' "$*"; }
 

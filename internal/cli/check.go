@@ -87,7 +87,7 @@ func (c *CheckCmd) Run(env *Env) error {
 		all = append(all, shown...)
 		var srcForText []byte
 		if !c.NoSource {
-			srcForText = src
+			srcForText = redactSource(src)
 		}
 		shown.WriteText(&text, srcForText)
 		if isParseFailure(diags) {
@@ -95,7 +95,7 @@ func (c *CheckCmd) Run(env *Env) error {
 		} else if diags.HasErrors() && code == ExitOK {
 			code = ExitProblem
 		}
-		fmt.Fprintf(&text, "%s: %s\n", name, diags.Summary())
+		fmt.Fprintf(&text, "%s: %s\n", name, shown.Summary())
 	}
 	if c.Format == "json" {
 		b, err := all.JSON()

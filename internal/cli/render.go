@@ -178,7 +178,7 @@ func loadChecked(env *Env, path string) (*topology.Network, error) {
 	}
 	if len(errs) > 0 || err != nil {
 		var b strings.Builder
-		errs.WriteText(&b, src)
+		errs.WriteText(&b, redactSource(src))
 		fmt.Fprint(env.Stderr, b.String())
 		code := ExitProblem
 		if err != nil {
