@@ -8,6 +8,8 @@ require (
 	go4.org/netipx v0.0.0-20260823151212-3075585bcbeb
 )
 
+require github.com/strongswan/govici v0.8.1 // indirect
+
 require (
 	github.com/rogpeppe/go-internal v1.16.0
 	golang.org/x/sys v0.26.0 // indirect

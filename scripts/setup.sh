@@ -13,8 +13,8 @@ STYX_SCRIPT=setup
 # use, BIRD for BGP, and git/ca-certificates for fetching Go modules.
 PACKAGES=(
 	strongswan-charon strongswan-swanctl charon-systemd
-	libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins
-	iptables nftables tcpdump iproute2 iputils-ping bird2
+	libcharon-extra-plugins libcharon-extauth-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins
+	iptables nftables tcpdump iproute2 iputils-ping procps bird2
 	ca-certificates git
 )
 

@@ -59,6 +59,9 @@ type Config struct {
 	Threads int
 	// LogLevel of the file log for the ike/knl/cfg groups (default 2).
 	LogLevel int
+	// Detached keeps charon running when the starting process exits (the
+	// lab); otherwise it is terminated with its parent (tests).
+	Detached bool
 }
 
 // Plugins is the explicit plugin list (crypto, credentials, EAP, sockets,
@@ -156,7 +159,10 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		return nil, fmt.Errorf("charon: %w", err)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if !cfg.Detached {
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGTERM
+	}
 	if err := cmd.Start(); err != nil {
 		out.Close()
 		return nil, fmt.Errorf("charon: start: %w", err)

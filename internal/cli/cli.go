@@ -40,6 +40,8 @@ func exitf(code int, format string, args ...any) error {
 type CLI struct {
 	Check   CheckCmd   `cmd:"" help:"Validate and lint topology files."`
 	Secrets SecretsCmd `cmd:"" help:"List the secrets a topology needs; create missing key files."`
+	Plan    PlanCmd    `cmd:"" help:"Show what apply would change on a gateway (exit 2 = changes)."`
+	Apply   ApplyCmd   `cmd:"" help:"Make a gateway match the topology (charon over VICI, nftables, sysctls, routes)."`
 	Render  RenderCmd  `cmd:"" help:"Render gateway configuration files (swanctl, nftables, iptables, sysctl, routes)."`
 	Help    HelpCmd    `cmd:"" help:"Show help for a command."`
 	Version VersionCmd `cmd:"" help:"Print the styx version."`

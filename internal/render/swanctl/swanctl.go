@@ -2,6 +2,7 @@ package swanctl
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -208,4 +209,25 @@ func isEncoded(s string) bool {
 		return err == nil
 	}
 	return false
+}
+
+// DecodeSecret returns the bytes a secret stands for: 0x<hex> and
+// 0s<base64> are decoded, anything else is taken as is (like swanctl).
+func DecodeSecret(v []byte) ([]byte, error) {
+	s := string(v)
+	switch {
+	case strings.HasPrefix(s, "0x"):
+		b, err := hex.DecodeString(s[2:])
+		if err != nil {
+			return nil, errors.New("secret starts with 0x but is not hex")
+		}
+		return b, nil
+	case strings.HasPrefix(s, "0s"):
+		b, err := base64.StdEncoding.DecodeString(s[2:])
+		if err != nil {
+			return nil, errors.New("secret starts with 0s but is not base64")
+		}
+		return b, nil
+	}
+	return v, nil
 }

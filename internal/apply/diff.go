@@ -1,0 +1,262 @@
+package apply
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/styx-vpn/styx/internal/plan"
+	"github.com/styx-vpn/styx/internal/render/swanctl"
+)
+
+// Desired is what the gateway should have.
+type Desired struct {
+	Gateway *plan.Gateway
+	// Nft is the rendered nftables file; nil leaves the firewall alone.
+	Nft []byte
+	// Secrets are the secret values (as read, before decoding), by secret name.
+	Secrets map[string][]byte
+	// Commands are ip commands for links, addresses and routes.
+	Commands []StateCommand
+}
+
+// Observed is what the gateway has now.
+type Observed struct {
+	State                *State
+	Conns, Shared, Pools []string
+	NftExists            bool
+	Sysctls              map[string]string
+}
+
+// Op is what a change does.
+type Op string
+
+// Operations.
+const (
+	Add    Op = "+"
+	Modify Op = "~"
+	Remove Op = "-"
+)
+
+// Change is one difference between desired and observed state.
+type Change struct {
+	Op     Op
+	What   string // connection, secret, pool, nftables, sysctl, command
+	Name   string
+	Detail []string
+	// Reload marks a connection that is unchanged in the state file but
+	// missing from charon (charon restarted).
+	Reload bool
+}
+
+// String formats the change as one line (details follow indented).
+func (c Change) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s", c.Op, c.What, c.Name)
+	if c.Reload {
+		b.WriteString(" (missing in charon, reload)")
+	}
+	for _, d := range c.Detail {
+		fmt.Fprintf(&b, "\n    %s", d)
+	}
+	return b.String()
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Diff computes the changes that make observed match desired, in the order
+// apply performs them.
+func Diff(d Desired, o Observed) []Change {
+	st := o.State
+	if st == nil {
+		st = newState(d.Gateway.Name)
+	}
+	var out []Change
+	// sysctls
+	for _, s := range d.Gateway.Sysctls {
+		if cur, ok := o.Sysctls[s.Key]; !ok || cur != s.Value {
+			out = append(out, Change{Op: Modify, What: "sysctl", Name: s.Key, Detail: []string{fmt.Sprintf("%s -> %s", orNone(cur), s.Value)}})
+		}
+	}
+	// commands (links, addresses, routes)
+	for _, c := range d.Commands {
+		if !slices.ContainsFunc(st.Commands, func(x StateCommand) bool { return slices.Equal(x.Do, c.Do) }) {
+			out = append(out, Change{Op: Add, What: "command", Name: strings.Join(c.Do, " ")})
+		}
+	}
+	for _, c := range st.Commands {
+		if !slices.ContainsFunc(d.Commands, func(x StateCommand) bool { return slices.Equal(x.Do, c.Do) }) {
+			out = append(out, Change{Op: Remove, What: "command", Name: strings.Join(c.Do, " ")})
+		}
+	}
+	// nftables
+	if d.Nft != nil {
+		switch {
+		case !o.NftExists:
+			out = append(out, Change{Op: Add, What: "nftables", Name: "table inet styx", Detail: []string{fmt.Sprintf("%d lines", bytes.Count(d.Nft, []byte("\n")))}})
+		case st.Nft != string(d.Nft):
+			out = append(out, Change{Op: Modify, What: "nftables", Name: "table inet styx", Detail: lineDiff(st.Nft, string(d.Nft))})
+		}
+	}
+	// secrets
+	for _, s := range d.Gateway.Secrets {
+		enc := swanctl.EncodeSecret(d.Secrets[s.Name])
+		prev, had := st.Secrets[s.Name]
+		live := slices.Contains(o.Shared, s.Name)
+		switch {
+		case !had || !live:
+			out = append(out, Change{Op: Add, What: "secret", Name: s.Name, Detail: []string{"owners " + strings.Join(s.IDs, ", ") + ", value " + swanctl.Redacted}, Reload: had && !live})
+		case prev.Value != enc || !slices.Equal(prev.Owners, s.IDs):
+			out = append(out, Change{Op: Modify, What: "secret", Name: s.Name, Detail: []string{"owners " + strings.Join(s.IDs, ", ") + ", value " + swanctl.Redacted}})
+		}
+	}
+	// pools
+	for _, p := range d.Gateway.Pools {
+		js := mustJSON(p)
+		prev, had := st.Pools[p.Name]
+		live := slices.Contains(o.Pools, p.Name)
+		switch {
+		case !had || !live:
+			out = append(out, Change{Op: Add, What: "pool", Name: p.Name, Detail: []string{p.Addrs.String()}, Reload: had && !live})
+		case !sameJSON(prev, js):
+			out = append(out, Change{Op: Modify, What: "pool", Name: p.Name, Detail: jsonFieldDiff(prev, js)})
+		}
+	}
+	// connections
+	for _, c := range d.Gateway.Conns {
+		js := mustJSON(c)
+		prev, had := st.Conns[c.Name]
+		live := slices.Contains(o.Conns, c.Name)
+		switch {
+		case !had || !live:
+			out = append(out, Change{Op: Add, What: "connection", Name: c.Name, Detail: []string{c.Origin}, Reload: had && !live})
+		case !sameJSON(prev, js):
+			out = append(out, Change{Op: Modify, What: "connection", Name: c.Name, Detail: jsonFieldDiff(prev, js)})
+		}
+	}
+	// removals: only what styx applied before
+	for _, name := range sortedKeys(st.Conns) {
+		if !slices.ContainsFunc(d.Gateway.Conns, func(c *plan.Conn) bool { return c.Name == name }) && slices.Contains(o.Conns, name) {
+			out = append(out, Change{Op: Remove, What: "connection", Name: name})
+		}
+	}
+	for _, name := range sortedKeys(st.Secrets) {
+		if !slices.ContainsFunc(d.Gateway.Secrets, func(s *plan.Secret) bool { return s.Name == name }) && slices.Contains(o.Shared, name) {
+			out = append(out, Change{Op: Remove, What: "secret", Name: name})
+		}
+	}
+	for _, name := range sortedKeys(st.Pools) {
+		if !slices.ContainsFunc(d.Gateway.Pools, func(p *plan.Pool) bool { return p.Name == name }) && slices.Contains(o.Pools, name) {
+			out = append(out, Change{Op: Remove, What: "pool", Name: name})
+		}
+	}
+	if d.Nft == nil && st.Nft != "" && o.NftExists {
+		out = append(out, Change{Op: Remove, What: "nftables", Name: "table inet styx"})
+	}
+	return out
+}
+
+// sameJSON compares two JSON documents ignoring formatting.
+func sameJSON(a, b []byte) bool {
+	var x, y bytes.Buffer
+	if json.Compact(&x, a) != nil || json.Compact(&y, b) != nil {
+		return false
+	}
+	return bytes.Equal(x.Bytes(), y.Bytes())
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(unset)"
+	}
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// jsonFieldDiff lists the fields that differ between two JSON objects,
+// recursively, as "path: old -> new".
+func jsonFieldDiff(a, b json.RawMessage) []string {
+	var x, y any
+	json.Unmarshal(a, &x)
+	json.Unmarshal(b, &y)
+	var out []string
+	walkDiff("", x, y, &out)
+	return out
+}
+
+func walkDiff(path string, a, b any, out *[]string) {
+	am, aok := a.(map[string]any)
+	bm, bok := b.(map[string]any)
+	if aok && bok {
+		keys := map[string]bool{}
+		for k := range am {
+			keys[k] = true
+		}
+		for k := range bm {
+			keys[k] = true
+		}
+		for _, k := range sortedKeys(keys) {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			walkDiff(p, am[k], bm[k], out)
+		}
+		return
+	}
+	al, aok := a.([]any)
+	bl, bok := b.([]any)
+	if aok && bok && len(al) == len(bl) {
+		for i := range al {
+			walkDiff(fmt.Sprintf("%s[%d]", path, i), al[i], bl[i], out)
+		}
+		return
+	}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if !bytes.Equal(ja, jb) {
+		*out = append(*out, fmt.Sprintf("%s: %s -> %s", path, ja, jb))
+	}
+}
+
+// lineDiff is a small line diff (removed lines with -, added with +),
+// enough to show which rules change.
+func lineDiff(a, b string) []string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	inB := map[string]int{}
+	for _, l := range bl {
+		inB[l]++
+	}
+	inA := map[string]int{}
+	for _, l := range al {
+		inA[l]++
+	}
+	var out []string
+	for _, l := range al {
+		if inB[l] == 0 && strings.TrimSpace(l) != "" {
+			out = append(out, "- "+strings.TrimSpace(l))
+		}
+	}
+	for _, l := range bl {
+		if inA[l] == 0 && strings.TrimSpace(l) != "" {
+			out = append(out, "+ "+strings.TrimSpace(l))
+		}
+	}
+	return out
+}
