@@ -1,0 +1,330 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/styx-vpn/styx/internal/lab"
+	"github.com/styx-vpn/styx/internal/netns"
+	"github.com/styx-vpn/styx/internal/topology"
+)
+
+// LabCmd groups the lab subcommands.
+type LabCmd struct {
+	Up     LabUpCmd     `cmd:"" help:"Build the network of a topology file on this host and bring its tunnels up."`
+	Test   LabTestCmd   `cmd:"" help:"Run the file's expectations against the running lab."`
+	Down   LabDownCmd   `cmd:"" help:"Remove the lab: processes, namespaces, files."`
+	Status LabStatusCmd `cmd:"" help:"Show the lab's nodes, processes and tunnels."`
+	Exec   LabExecCmd   `cmd:"" help:"Run a command inside a lab node (for gateways with their private /run)."`
+	Logs   LabLogsCmd   `cmd:"" help:"Show a lab gateway's charon log."`
+}
+
+// Help is the long help of styx lab.
+func (LabCmd) Help() string {
+	return `The lab builds a topology's whole network on this host, in network
+namespaces: one per gateway, per lab host and one "internet" router; one
+real charon per gateway, configured with the same code as styx apply; and
+small built-in services on the lab hosts. Then it proves the design with
+traffic: reachability, encryption on the wire, spoofing. Needs root.
+
+Examples:
+  styx lab up examples/s1-iot-cloud.yaml
+  styx lab test examples/s1-iot-cloud.yaml
+  styx lab exec examples/s1-iot-cloud.yaml cloud -- swanctl --list-sas
+  styx lab down examples/s1-iot-cloud.yaml`
+}
+
+type labFile struct {
+	File string `arg:"" help:"Topology file." type:"path"`
+	Dir  string `help:"Lab directory (default /var/tmp/styx-lab/<id>)." type:"path"`
+}
+
+func (f *labFile) dir() string {
+	if f.Dir != "" {
+		return f.Dir
+	}
+	return lab.DefaultDir(lab.ID(f.File))
+}
+
+func needRoot() error {
+	if os.Geteuid() != 0 {
+		return exitf(ExitProblem, "the lab needs root (network namespaces, charon); run it with sudo")
+	}
+	return nil
+}
+
+// LabUpCmd builds the lab.
+type LabUpCmd struct {
+	labFile
+	Dataplane string `help:"Force the data plane: kernel or libipsec (default: detect)." enum:",kernel,libipsec" default:""`
+	Test      bool   `help:"Run styx lab test right after."`
+	Down      bool   `help:"With --test: remove the lab afterwards."`
+	Format    string `help:"Test result format: table or json." enum:"table,json" default:"table"`
+}
+
+// Run builds the lab.
+func (c *LabUpCmd) Run(env *Env) error {
+	if err := needRoot(); err != nil {
+		return err
+	}
+	net, err := loadChecked(env, c.File)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	fmt.Fprintf(env.Stdout, "lab %s: building %s\n", lab.ID(c.File), displayName(c.File))
+	st, err := lab.Up(ctx, net, c.File, lab.Options{Dir: c.dir(), Dataplane: c.Dataplane, Out: env.Stdout, Getenv: env.Getenv, SourceDir: filepath.Dir(c.File)})
+	if err != nil {
+		return exitf(ExitProblem, "lab up: %v", err)
+	}
+	if !c.Test {
+		fmt.Fprintf(env.Stdout, "next: styx lab test %s   (styx lab down %s removes it)\n", displayName(c.File), displayName(c.File))
+		return nil
+	}
+	err = runLabTests(ctx, env, net, st, c.dir(), c.Format)
+	if c.Down {
+		lab.Down(context.Background(), st.ID, c.dir(), env.Stdout)
+	}
+	return err
+}
+
+// LabTestCmd runs the expectations.
+type LabTestCmd struct {
+	labFile
+	Format string `help:"Output format: table or json." enum:"table,json" default:"table"`
+}
+
+// Run tests.
+func (c *LabTestCmd) Run(env *Env) error {
+	if err := needRoot(); err != nil {
+		return err
+	}
+	net, err := loadChecked(env, c.File)
+	if err != nil {
+		return err
+	}
+	st, err := lab.LoadState(c.dir())
+	if err != nil {
+		return exitf(ExitProblem, "%v", err)
+	}
+	return runLabTests(context.Background(), env, net, st, c.dir(), c.Format)
+}
+
+func runLabTests(ctx context.Context, env *Env, net *topology.Network, st *lab.State, dir, format string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	t := &lab.Tester{Net: net, State: st, Dir: dir, Agent: exe}
+	results := t.Run(ctx)
+	failed := 0
+	for _, r := range results {
+		if !r.Pass {
+			failed++
+		}
+	}
+	if format == "json" {
+		b, _ := json.MarshalIndent(struct {
+			Lab       string       `json:"lab"`
+			Dataplane string       `json:"dataplane"`
+			Results   []lab.Result `json:"results"`
+			Passed    int          `json:"passed"`
+			Failed    int          `json:"failed"`
+		}{st.ID, st.Dataplane, results, len(results) - failed, failed}, "", "  ")
+		fmt.Fprintln(env.Stdout, string(b))
+	} else {
+		fmt.Fprintf(env.Stdout, "lab %s tests (data plane: %s; firewall variant: %s)\n", st.ID, st.Dataplane, st.Dataplane)
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "RESULT\tTEST\tKIND\tTIME\tDETAIL")
+		for _, r := range results {
+			res := "PASS"
+			if !r.Pass {
+				res = "FAIL"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%.2fs\t%s\n", res, r.Name, r.Kind, r.Seconds, r.Detail)
+		}
+		tw.Flush()
+		fmt.Fprintf(env.Stdout, "%d passed, %d failed\n", len(results)-failed, failed)
+	}
+	if failed > 0 {
+		return &exitError{code: ExitProblem}
+	}
+	return nil
+}
+
+// LabDownCmd removes the lab.
+type LabDownCmd struct {
+	labFile
+}
+
+// Run removes the lab.
+func (c *LabDownCmd) Run(env *Env) error {
+	if err := needRoot(); err != nil {
+		return err
+	}
+	if err := lab.Down(context.Background(), lab.ID(c.File), c.dir(), env.Stdout); err != nil {
+		return exitf(ExitProblem, "%v", err)
+	}
+	return nil
+}
+
+// LabStatusCmd shows the lab.
+type LabStatusCmd struct {
+	labFile
+}
+
+// Run shows the status.
+func (c *LabStatusCmd) Run(env *Env) error {
+	st, err := lab.LoadState(c.dir())
+	if err != nil {
+		return exitf(ExitProblem, "%v", err)
+	}
+	fmt.Fprintf(env.Stdout, "lab %s (%s), data plane %s\n", st.ID, st.File, st.Dataplane)
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tKIND\tNAMESPACE\tADDRESSES\tSTATE")
+	for _, n := range st.Nodes {
+		state := "missing"
+		if netns.Exists(n.NS) {
+			state = "ok"
+		}
+		for _, p := range st.Procs {
+			if p.NS == n.NS && syscall.Kill(p.PID, 0) != nil {
+				state = p.Name + " not running"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n.Name, n.Kind, n.NS, strings.Join(append(append([]string{}, n.Addrs...), n.LANAddrs...), " "), state)
+	}
+	return tw.Flush()
+}
+
+// LabExecCmd runs a command in a node.
+type LabExecCmd struct {
+	labFile
+	Node    string   `arg:"" help:"Lab node (gateway, host, or internet)."`
+	Command []string `arg:"" passthrough:"" help:"Command and arguments (after --)."`
+}
+
+// Run executes the command.
+func (c *LabExecCmd) Run(env *Env) error {
+	if err := needRoot(); err != nil {
+		return err
+	}
+	st, err := lab.LoadState(c.dir())
+	if err != nil {
+		return exitf(ExitProblem, "%v", err)
+	}
+	n := st.Node(c.Node)
+	if n == nil {
+		return exitf(ExitUsage, "no node %q in lab %s (nodes: %s)", c.Node, st.ID, strings.Join(st.Names(), ", "))
+	}
+	args := c.Command
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		args = []string{"sh"}
+	}
+	var cmd *exec.Cmd
+	if n.Kind == "gateway" {
+		// the gateway's private /run: charon's default VICI socket, pid file
+		script := fmt.Sprintf("mount --bind %q /run && exec \"$@\"", filepath.Join(n.Dir, "run"))
+		cmd = exec.Command("ip", append([]string{"netns", "exec", n.NS, "sh", "-c", script, "sh"}, args...)...)
+		cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+filepath.Join(n.Dir, "strongswan.conf"), "SWANCTL_DIR="+filepath.Join(n.Dir, "rendered", "swanctl"))
+	} else {
+		cmd = exec.Command("ip", append([]string{"netns", "exec", n.NS}, args...)...)
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, env.Stdout, env.Stderr
+	if err := cmd.Run(); err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return &exitError{code: ee.ExitCode()}
+		}
+		return exitf(ExitProblem, "%v", err)
+	}
+	return nil
+}
+
+// LabLogsCmd prints a gateway's charon log.
+type LabLogsCmd struct {
+	labFile
+	Gateway string `arg:"" help:"Lab gateway."`
+	Lines   int    `short:"n" help:"Show only the last N lines (0 = all)." default:"0"`
+}
+
+// Run prints the log.
+func (c *LabLogsCmd) Run(env *Env) error {
+	st, err := lab.LoadState(c.dir())
+	if err != nil {
+		return exitf(ExitProblem, "%v", err)
+	}
+	n := st.Node(c.Gateway)
+	if n == nil || n.Kind != "gateway" {
+		return exitf(ExitUsage, "no gateway %q in lab %s", c.Gateway, st.ID)
+	}
+	b, err := os.ReadFile(filepath.Join(n.Dir, "charon.log"))
+	if err != nil {
+		return exitf(ExitProblem, "%v", err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if c.Lines > 0 && len(lines) > c.Lines {
+		lines = lines[len(lines)-c.Lines:]
+	}
+	fmt.Fprintln(env.Stdout, strings.Join(lines, "\n"))
+	return nil
+}
+
+// LabAgentCmd is what the lab runs inside namespaces.
+type LabAgentCmd struct {
+	Serve struct {
+		Name   string   `required:""`
+		Listen []string `help:"proto/port to serve."`
+		Sink   string   `required:""`
+	} `cmd:"" help:"Serve lab services."`
+	Probe struct {
+		To      string        `required:""`
+		Marker  string        `required:""`
+		Timeout time.Duration `default:"2s"`
+	} `cmd:"" help:"Connect to a service."`
+	Spoof struct {
+		Src    string `required:""`
+		Dst    string `required:""`
+		Port   uint16 `required:""`
+		Marker string `required:""`
+	} `cmd:"" help:"Send a UDP packet with a forged source."`
+}
+
+// Run dispatches the agent subcommands.
+func (c *LabAgentCmd) Run(env *Env, kctx *kong.Context) error {
+	switch kctx.Command() {
+	case "lab-agent serve":
+		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer cancel()
+		return lab.Serve(ctx, c.Serve.Name, c.Serve.Listen, c.Serve.Sink)
+	case "lab-agent probe":
+		if err := lab.Probe(c.Probe.To, c.Probe.Marker, c.Probe.Timeout); err != nil {
+			return exitf(ExitProblem, "%v", err)
+		}
+		fmt.Fprintln(env.Stdout, "ok")
+		return nil
+	case "lab-agent spoof":
+		src, err1 := netip.ParseAddr(c.Spoof.Src)
+		dst, err2 := netip.ParseAddr(c.Spoof.Dst)
+		if err1 != nil || err2 != nil {
+			return exitf(ExitUsage, "bad address")
+		}
+		return lab.Spoof(src, dst, c.Spoof.Port, []byte(c.Spoof.Marker))
+	}
+	return exitf(ExitUsage, "unknown agent command")
+}

@@ -1,0 +1,363 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/styx-vpn/styx/internal/netns"
+	"github.com/styx-vpn/styx/internal/topology"
+)
+
+// Result is the outcome of one lab test.
+type Result struct {
+	Name     string  `json:"name"`
+	Kind     string  `json:"kind"` // reachability, encryption, spoofing, tunnel
+	Pass     bool    `json:"pass"`
+	Detail   string  `json:"detail"`
+	Seconds  float64 `json:"seconds"`
+	Expected string  `json:"expected,omitempty"`
+}
+
+// Tester runs a lab's expectations.
+type Tester struct {
+	Net   *topology.Network
+	State *State
+	Dir   string
+	Agent string
+}
+
+func marker() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return "styx-marker-" + hex.EncodeToString(b)
+}
+
+// Run runs every test: tunnels up, the file's expectations (with an
+// encryption check where asked), and a spoofing test per protected lan.
+func (t *Tester) Run(ctx context.Context) []Result {
+	var out []Result
+	out = append(out, t.tunnels(ctx)...)
+	for _, e := range t.Net.Lab.Expect {
+		out = append(out, t.expect(ctx, e))
+	}
+	out = append(out, t.spoofing(ctx)...)
+	return out
+}
+
+func (t *Tester) tunnels(ctx context.Context) []Result {
+	var out []Result
+	for _, tun := range t.Net.Tunnels {
+		for _, e := range tun.Ends {
+			if !e.Initiator {
+				continue
+			}
+			t0 := time.Now()
+			n := t.State.Node(e.Gateway.Name)
+			r := Result{Name: "tunnel " + tun.Name + " is up", Kind: "tunnel"}
+			sas, err := listSAs(ctx, n, tun.Name)
+			switch {
+			case err != nil:
+				r.Detail = err.Error()
+			case childrenUp(sas, tun):
+				r.Pass = true
+				var algs []string
+				for _, sa := range sas {
+					algs = append(algs, fmt.Sprintf("IKE %s/%s/%s", sa.Encryption, sa.PRF, sa.DHGroup))
+					for _, c := range sa.Children {
+						algs = append(algs, fmt.Sprintf("%s %s %s encap=%v", c.Name, c.State, c.Encryption, c.Encap))
+					}
+				}
+				r.Detail = strings.Join(algs, "; ")
+			default:
+				r.Detail = "children not installed; see styx lab logs " + e.Gateway.Name
+			}
+			r.Seconds = time.Since(t0).Seconds()
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// endpoint resolves an expectation target.
+func (t *Tester) endpoint(to string) (topology.Endpoint, error) {
+	for _, s := range t.Net.Services {
+		if s.Name == to {
+			return s.Publish, nil
+		}
+	}
+	host, rest, _ := strings.Cut(to, ":")
+	for _, h := range t.Net.Lab.Hosts {
+		if h.Name != host {
+			continue
+		}
+		addr := h.Address
+		if n := t.State.Node(h.Name); n != nil && len(n.Addrs) > 0 {
+			addr, _ = netip.ParseAddr(n.Addrs[0])
+		}
+		if rest != "" {
+			p, err := topology.ParsePort(rest)
+			if err != nil {
+				return topology.Endpoint{}, err
+			}
+			return topology.Endpoint{Addr: addr, Port: p.From, Proto: p.Proto}, nil
+		}
+		if len(h.Serve) == 0 {
+			return topology.Endpoint{}, fmt.Errorf("lab host %s serves nothing; write %s:PORT/PROTO", h.Name, h.Name)
+		}
+		return topology.Endpoint{Addr: addr, Port: h.Serve[0].From, Proto: h.Serve[0].Proto}, nil
+	}
+	return topology.ParseEndpoint(to, "tcp")
+}
+
+// sourceNS returns the namespace an expectation runs from.
+func (t *Tester) sourceNS(from string) (string, error) {
+	if from == "internet" {
+		return t.State.Node("internet").NS, nil
+	}
+	if n := t.State.Node(from); n != nil {
+		return n.NS, nil
+	}
+	return "", fmt.Errorf("unknown source %q", from)
+}
+
+// lanOf returns the gateway whose lan contains a, if any.
+func (t *Tester) lanOf(a netip.Addr) (*topology.Gateway, netip.Prefix) {
+	for _, g := range t.Net.Gateways {
+		for _, p := range g.LAN {
+			if p.Contains(a) {
+				return g, p
+			}
+		}
+	}
+	return nil, netip.Prefix{}
+}
+
+func (t *Tester) expect(ctx context.Context, e *topology.Expect) (r Result) {
+	t0 := time.Now()
+	r = Result{Name: e.Name, Kind: "reachability", Expected: map[bool]string{true: "allow", false: "deny"}[e.Allow]}
+	defer func() { r.Seconds = time.Since(t0).Seconds() }()
+	ep, err := t.endpoint(e.To)
+	if err != nil {
+		r.Detail = err.Error()
+		return r
+	}
+	ns, err := t.sourceNS(e.From)
+	if err != nil {
+		r.Detail = err.Error()
+		return r
+	}
+	// from the internet to a protected lan: give the router a route to it
+	// through the gateway, so that the packet really reaches the gateway
+	// and the gateway's firewall decides
+	if e.From == "internet" {
+		if g, lan := t.lanOf(ep.Addr); g != nil && len(g.Public) > 0 {
+			cleanup, err := t.routeVia(ctx, lan, g.Public[0])
+			if err != nil {
+				r.Detail = err.Error()
+				return r
+			}
+			defer cleanup()
+		}
+	}
+	m := marker()
+	var capture *capture
+	if e.Encrypted != nil && *e.Encrypted {
+		r.Kind = "reachability+encryption"
+		capture, err = startCapture(ctx, t.State.Node("internet").NS, filepath.Join(t.Dir, "capture-"+m+".pcap"))
+		if err != nil {
+			r.Detail = err.Error()
+			return r
+		}
+		defer capture.remove()
+	}
+	target := fmt.Sprintf("%s/%s", netip.AddrPortFrom(ep.Addr, ep.Port), ep.Proto)
+	out, perr := netns.Run(ctx, ns, t.Agent, "lab-agent", "probe", "--to", target, "--marker", m, "--timeout", "2s")
+	connected := perr == nil
+	switch {
+	case connected && e.Allow:
+		r.Pass, r.Detail = true, "connected to "+target
+	case !connected && !e.Allow:
+		r.Pass, r.Detail = true, "blocked: "+lastLine(out)
+	case connected:
+		r.Detail = "connected to " + target + ", but the expectation is deny"
+	default:
+		r.Detail = "could not connect to " + target + ": " + lastLine(out)
+	}
+	if capture != nil {
+		pcap, esp, err := capture.stop(ctx)
+		switch {
+		case err != nil:
+			r.Pass, r.Detail = false, r.Detail+"; capture failed: "+err.Error()
+		case bytes.Contains(pcap, []byte(m)):
+			r.Pass, r.Detail = false, r.Detail+"; PLAINTEXT: the marker was seen on the router's links"
+		case esp == 0 && connected:
+			r.Pass, r.Detail = false, r.Detail+"; no ESP or UDP/4500 packets crossed the router"
+		case connected:
+			r.Detail += fmt.Sprintf("; on the wire: %d ESP/UDP-4500 packets, marker never in clear", esp)
+		}
+	}
+	return r
+}
+
+func lastLine(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	s := lines[len(lines)-1]
+	if i := strings.LastIndex(s, ": "); i > 0 && len(s) > 120 {
+		s = s[i+2:]
+	}
+	return s
+}
+
+// routeVia adds a temporary route on the router for p via gw.
+func (t *Tester) routeVia(ctx context.Context, p netip.Prefix, gw netip.Addr) (func(), error) {
+	r := t.State.Node("internet").NS
+	out, err := netns.Run(ctx, r, "ip", "-o", "route", "get", gw.String())
+	if err != nil {
+		return nil, err
+	}
+	dev := regexp.MustCompile(`dev (\S+)`).FindStringSubmatch(string(out))
+	if dev == nil {
+		return nil, fmt.Errorf("router has no route to %s", gw)
+	}
+	if _, err := netns.Run(ctx, r, "ip", "route", "replace", p.String(), "via", gw.String(), "dev", dev[1], "onlink"); err != nil {
+		return nil, err
+	}
+	return func() { netns.Run(context.Background(), r, "ip", "route", "del", p.String()) }, nil
+}
+
+// spoofing sends, for every gateway with lab hosts behind it, a packet
+// from the internet with a source address inside a remote protected prefix
+// of that gateway to a lan host; it must not arrive.
+func (t *Tester) spoofing(ctx context.Context) []Result {
+	var out []Result
+	for _, h := range t.Net.Lab.Hosts {
+		if h.Behind == nil || len(h.Behind.Public) == 0 || !h.Address.Is4() {
+			continue
+		}
+		g := h.Behind
+		src := t.remoteSource(g)
+		if !src.IsValid() {
+			continue
+		}
+		t0 := time.Now()
+		r := Result{Name: fmt.Sprintf("spoofed %s -> %s (%s's lan)", src, h.Name, g.Name), Kind: "spoofing", Expected: "deny"}
+		_, lan := t.lanOf(h.Address)
+		cleanup, err := t.routeVia(ctx, lan, g.Public[0])
+		if err != nil {
+			r.Detail = err.Error()
+			out = append(out, r)
+			continue
+		}
+		m := marker()
+		rns := t.State.Node("internet").NS
+		_, err = netns.Run(ctx, rns, t.Agent, "lab-agent", "spoof", "--src", src.String(), "--dst", h.Address.String(), "--port", strconv.Itoa(SinkPort), "--marker", m)
+		time.Sleep(300 * time.Millisecond)
+		cleanup()
+		sink, _ := os.ReadFile(filepath.Join(t.Dir, "sink-"+h.Name+".log"))
+		switch {
+		case err != nil:
+			r.Detail = "could not send: " + err.Error()
+		case bytes.Contains(sink, []byte(m)):
+			r.Detail = "the spoofed packet reached " + h.Name
+		default:
+			r.Pass, r.Detail = true, "dropped before the lan"
+		}
+		r.Seconds = time.Since(t0).Seconds()
+		out = append(out, r)
+		break
+	}
+	return out
+}
+
+// remoteSource picks an address inside a remote protected prefix of g.
+func (t *Tester) remoteSource(g *topology.Gateway) netip.Addr {
+	for _, tun := range t.Net.Tunnels {
+		i := tun.EndOf(g)
+		if i < 0 || tun.Mode == "route" {
+			continue
+		}
+		for _, c := range tun.Children {
+			for _, ts := range c.TS[topology.Other(i)] {
+				if !ts.Dynamic && ts.Prefix.Addr().Is4() {
+					a := ts.Prefix.Addr()
+					if !ts.Prefix.IsSingleIP() {
+						a = a.Next()
+					}
+					return a
+				}
+			}
+		}
+	}
+	return netip.Addr{}
+}
+
+// capture is a tcpdump on all of the router's links.
+type capture struct {
+	cmd    *exec.Cmd
+	path   string
+	stderr *bytes.Buffer
+}
+
+func startCapture(ctx context.Context, ns, path string) (*capture, error) {
+	cmd := exec.Command("ip", "netns", "exec", ns, "tcpdump", "-Z", "root", "-i", "any", "--immediate-mode", "-U", "-n", "-s", "0", "-w", path, "not arp")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("tcpdump: %w", err)
+	}
+	c := &capture{cmd: cmd, path: path, stderr: &stderr}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(stderr.String(), "listening on") {
+		if time.Now().After(deadline) {
+			c.stop(ctx)
+			return nil, fmt.Errorf("tcpdump did not start: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// tcpdump says "listening" a moment before packets of every interface
+	// of "any" reach it
+	time.Sleep(200 * time.Millisecond)
+	return c, nil
+}
+
+// stop ends the capture and returns the pcap bytes and the number of
+// ESP or UDP/4500 packets in it.
+func (c *capture) stop(ctx context.Context) ([]byte, int, error) {
+	time.Sleep(200 * time.Millisecond)
+	syscall.Kill(-c.cmd.Process.Pid, syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- c.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+	pcap, err := os.ReadFile(c.path)
+	if err != nil {
+		return nil, 0, err
+	}
+	out, err := exec.CommandContext(ctx, "tcpdump", "-r", c.path, "-n", "esp or udp port 4500").Output()
+	if err != nil {
+		return pcap, 0, fmt.Errorf("reading the capture: %w", err)
+	}
+	if os.Getenv("STYX_DEBUG_CAPTURE") != "" {
+		fmt.Fprintf(os.Stderr, "capture %s: %d bytes, filter output %q, tcpdump said %q\n", c.path, len(pcap), out, c.stderr.String())
+	}
+	return pcap, strings.Count(string(out), "\n"), nil
+}
+
+func (c *capture) remove() { os.Remove(c.path) }

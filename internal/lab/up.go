@@ -1,0 +1,573 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/styx-vpn/styx/internal/apply"
+	"github.com/styx-vpn/styx/internal/charon"
+	"github.com/styx-vpn/styx/internal/netns"
+	"github.com/styx-vpn/styx/internal/plan"
+	"github.com/styx-vpn/styx/internal/render"
+	"github.com/styx-vpn/styx/internal/render/nft"
+	"github.com/styx-vpn/styx/internal/secret"
+	"github.com/styx-vpn/styx/internal/topology"
+	"github.com/styx-vpn/styx/internal/vici"
+)
+
+// Router addresses: every router link carries the same address, and
+// gateways reach it on-link (so gateways in one /24 do not collide).
+var (
+	routerV4 = netip.MustParseAddr("198.18.0.1")
+	routerV6 = netip.MustParseAddr("fd5f:5717::1")
+)
+
+// Options configure a lab.
+type Options struct {
+	// Dir holds the lab's files; default DefaultDir(ID(file)).
+	Dir string
+	// Agent is the styx binary run inside namespaces for services and
+	// probes (default: this executable).
+	Agent string
+	// Dataplane forces "kernel" or "libipsec" ("" = detect).
+	Dataplane string
+	// Out receives progress lines.
+	Out io.Writer
+	// Getenv reads secrets from the environment.
+	Getenv func(string) (string, bool)
+	// SourceDir resolves relative paths of the topology (certificates).
+	SourceDir string
+}
+
+// Lab is a lab being built or torn down.
+type Lab struct {
+	opts  Options
+	net   *topology.Network
+	state *State
+	start time.Time
+}
+
+func (l *Lab) step(format string, args ...any) func() {
+	t0 := time.Now()
+	msg := fmt.Sprintf(format, args...)
+	if l.opts.Out != nil {
+		fmt.Fprintf(l.opts.Out, "  %-58s", msg)
+	}
+	return func() {
+		if l.opts.Out != nil {
+			fmt.Fprintf(l.opts.Out, " %6.2fs\n", time.Since(t0).Seconds())
+		}
+	}
+}
+
+func (l *Lab) say(format string, args ...any) {
+	if l.opts.Out != nil {
+		fmt.Fprintf(l.opts.Out, format+"\n", args...)
+	}
+}
+
+// Up builds the lab for a resolved network. On failure everything built
+// so far is removed and the error carries the charon log excerpt that
+// explains it, when there is one.
+func Up(ctx context.Context, net *topology.Network, file string, opts Options) (*State, error) {
+	id := ID(file)
+	if opts.Dir == "" {
+		opts.Dir = DefaultDir(id)
+	}
+	if opts.Agent == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		opts.Agent = exe
+	}
+	if _, err := os.Stat(statePath(opts.Dir)); err == nil || len(netns.List(netns.Prefix+id+"-")) > 0 {
+		return nil, fmt.Errorf("a lab %q is already up (or left behind); run styx lab down %s first", id, file)
+	}
+	l := &Lab{opts: opts, net: net, state: &State{ID: id, File: file}, start: time.Now()}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := l.up(ctx); err != nil {
+		l.say("  failed: cleaning up")
+		Down(context.Background(), id, opts.Dir, nil)
+		return nil, err
+	}
+	l.say("lab %s is up in %.1fs (data plane: %s); files in %s", id, time.Since(l.start).Seconds(), l.state.Dataplane, opts.Dir)
+	return l.state, nil
+}
+
+func (l *Lab) ns(node string) string { return netns.Prefix + l.state.ID + "-" + node }
+
+func (l *Lab) up(ctx context.Context) error {
+	net := l.net
+	// data plane
+	dp, why := l.opts.Dataplane, "forced with --dataplane"
+	if dp == "" {
+		done := l.step("detecting the data plane")
+		dp, why = DetectDataplane(ctx)
+		done()
+	}
+	l.state.Dataplane = dp
+	l.say("  data plane: %s", why)
+	for _, t := range net.Tunnels {
+		if t.Mode == "route" && dp == "libipsec" {
+			return fmt.Errorf("tunnel %s is route-based (XFRM interfaces), which needs the kernel data plane; this kernel has none: run it in the VM tier", t.Name)
+		}
+		for _, c := range t.Children {
+			if c.GRE != nil && dp == "libipsec" {
+				return fmt.Errorf("tunnel %s carries GRE, which this kernel lacks: run it in the VM tier", t.Name)
+			}
+		}
+	}
+	for _, g := range net.Gateways {
+		g.Dataplane = topology.Dataplane(dp)
+	}
+	if dp == "libipsec" {
+		for _, t := range net.Tunnels {
+			if strings.Contains(t.Start, "trap") {
+				t.Start = "start" // kernel-libipsec has no trap policies
+			}
+		}
+	}
+	// namespaces
+	done := l.step("creating %d namespaces", 1+len(net.Gateways)+len(net.Lab.Hosts))
+	l.state.Nodes = append(l.state.Nodes, &Node{Name: "internet", NS: l.ns("internet"), Kind: "router"})
+	for _, g := range net.Gateways {
+		l.state.Nodes = append(l.state.Nodes, &Node{Name: g.Name, NS: l.ns(g.Name), Kind: "gateway", Dir: filepath.Join(l.opts.Dir, g.Name)})
+	}
+	for _, h := range net.Lab.Hosts {
+		kind, gw := "host", ""
+		if h.Client != nil {
+			kind = "roadwarrior"
+		}
+		if h.Behind != nil {
+			gw = h.Behind.Name
+		}
+		l.state.Nodes = append(l.state.Nodes, &Node{Name: h.Name, NS: l.ns(h.Name), Kind: kind, Gateway: gw})
+	}
+	for _, n := range l.state.Nodes {
+		if err := netns.Add(ctx, n.NS); err != nil {
+			return err
+		}
+		l.state.Save(l.opts.Dir)
+		l.sh(ctx, n.NS, "sysctl", "-q", "-w", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+	}
+	done()
+	done = l.step("wiring the internet router, gateways and hosts")
+	if err := l.wire(ctx); err != nil {
+		return err
+	}
+	done()
+	// charons and apply
+	reader := &labSecrets{real: secret.OS{Getenv: l.opts.Getenv}, dir: filepath.Join(l.opts.Dir, "secrets")}
+	for _, g := range net.Gateways {
+		done := l.step("gateway %s: charon + styx apply", g.Name)
+		if err := l.gateway(ctx, g, reader); err != nil {
+			return err
+		}
+		done()
+	}
+	// services
+	done = l.step("starting lab services")
+	if err := l.services(ctx); err != nil {
+		return err
+	}
+	done()
+	done = l.step("waiting for the tunnels to come up")
+	if err := l.waitTunnels(ctx, 30*time.Second); err != nil {
+		return err
+	}
+	done()
+	return l.state.Save(l.opts.Dir)
+}
+
+// sh runs a command in a namespace.
+func (l *Lab) sh(ctx context.Context, ns string, argv ...string) error {
+	_, err := netns.Run(ctx, ns, argv[0], argv[1:]...)
+	return err
+}
+
+func (l *Lab) wire(ctx context.Context) error {
+	net := l.net
+	r := l.ns("internet")
+	if err := l.sh(ctx, r, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"); err != nil {
+		return err
+	}
+	link := 0
+	// veth between the router and a node's public side
+	public := func(n *Node, ifname string, addrs []netip.Addr, routed []netip.Addr) error {
+		link++
+		rif := fmt.Sprintf("r%d", link)
+		if err := l.sh(ctx, "", "ip", "link", "add", rif, "netns", r, "type", "veth", "peer", "name", ifname, "netns", n.NS); err != nil {
+			return err
+		}
+		for _, c := range [][]string{{r, "ip", "link", "set", rif, "up"}, {n.NS, "ip", "link", "set", ifname, "up"}} {
+			if err := l.sh(ctx, c[0], c[1:]...); err != nil {
+				return err
+			}
+		}
+		for _, a := range addrs {
+			rv := routerV4
+			if a.Is6() {
+				rv = routerV6
+			}
+			cmds := [][]string{
+				{n.NS, "ip", "addr", "add", netip.PrefixFrom(a, a.BitLen()).String(), "dev", ifname},
+				{r, "ip", "addr", "replace", netip.PrefixFrom(rv, rv.BitLen()).String(), "dev", rif},
+				{n.NS, "ip", "route", "replace", rv.String(), "dev", ifname},
+				{n.NS, "ip", "route", "replace", "default", "via", rv.String(), "dev", ifname},
+			}
+			for _, c := range cmds {
+				if err := l.sh(ctx, c[0], c[1:]...); err != nil {
+					return err
+				}
+			}
+		}
+		for _, a := range routed {
+			if err := l.sh(ctx, r, "ip", "route", "replace", netip.PrefixFrom(a, a.BitLen()).String(), "dev", rif); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, g := range net.Gateways {
+		n := l.state.Node(g.Name)
+		pubIf := g.PublicIf
+		if pubIf == "" {
+			pubIf = "pub"
+		}
+		own := g.LocalAddrs()
+		if err := public(n, pubIf, own, own); err != nil {
+			return err
+		}
+		for _, a := range g.Public {
+			n.Addrs = append(n.Addrs, a.String())
+		}
+		// 1:1 NAT in front of a gateway with a private address
+		if len(g.Local) > 0 {
+			for i, loc := range g.Local {
+				if i >= len(g.Public) {
+					break
+				}
+				pub := g.Public[i]
+				rule := fmt.Sprintf("table ip styxnat_%d { chain pre { type nat hook prerouting priority dstnat; ip daddr %s dnat to %s }\n chain post { type nat hook postrouting priority srcnat; ip saddr %s snat to %s } }", link, pub, loc, loc, pub)
+				if err := l.nftIn(ctx, r, rule); err != nil {
+					return err
+				}
+			}
+		}
+		// LAN bridge
+		lanIf := "lan"
+		if len(g.LANIfs) > 0 {
+			lanIf = g.LANIfs[0]
+		}
+		if err := l.sh(ctx, n.NS, "ip", "link", "add", lanIf, "type", "bridge"); err != nil {
+			return err
+		}
+		l.sh(ctx, n.NS, "ip", "link", "set", lanIf, "up")
+		for _, p := range g.LAN {
+			a := l.lanGatewayAddr(g, p)
+			if err := l.sh(ctx, n.NS, "ip", "addr", "add", netip.PrefixFrom(a, p.Bits()).String(), "dev", lanIf); err != nil {
+				return err
+			}
+			n.LANAddrs = append(n.LANAddrs, a.String())
+		}
+	}
+	hostN := 0
+	for _, h := range net.Lab.Hosts {
+		n := l.state.Node(h.Name)
+		switch {
+		case h.Behind != nil:
+			hostN++
+			g := l.state.Node(h.Behind.Name)
+			lanIf := "lan"
+			if len(h.Behind.LANIfs) > 0 {
+				lanIf = h.Behind.LANIfs[0]
+			}
+			hif := fmt.Sprintf("h%d", hostN)
+			if err := l.sh(ctx, "", "ip", "link", "add", hif, "netns", g.NS, "type", "veth", "peer", "name", "eth0", "netns", n.NS); err != nil {
+				return err
+			}
+			for _, c := range [][]string{{g.NS, "ip", "link", "set", hif, "master", lanIf}, {g.NS, "ip", "link", "set", hif, "up"}, {n.NS, "ip", "link", "set", "eth0", "up"}} {
+				if err := l.sh(ctx, c[0], c[1:]...); err != nil {
+					return err
+				}
+			}
+			var lan netip.Prefix
+			for _, p := range h.Behind.LAN {
+				if p.Contains(h.Address) {
+					lan = p
+				}
+			}
+			if !lan.IsValid() {
+				return fmt.Errorf("lab host %s: %s is outside the lan of %s", h.Name, h.Address, h.Behind.Name)
+			}
+			if err := l.sh(ctx, n.NS, "ip", "addr", "add", netip.PrefixFrom(h.Address, lan.Bits()).String(), "dev", "eth0"); err != nil {
+				return err
+			}
+			if err := l.sh(ctx, n.NS, "ip", "route", "add", "default", "via", l.lanGatewayAddr(h.Behind, lan).String()); err != nil {
+				return err
+			}
+			n.Addrs = []string{h.Address.String()}
+		case h.Client != nil:
+			pub := h.Public
+			if !pub.IsValid() {
+				pub = netip.AddrFrom4([4]byte{198, 18, 100, byte(10 + hostN)})
+			}
+			hostN++
+			if err := public(n, "pub", []netip.Addr{pub}, []netip.Addr{pub}); err != nil {
+				return err
+			}
+			n.Addrs = []string{pub.String()}
+		}
+	}
+	return nil
+}
+
+// lanGatewayAddr is the gateway's address in a LAN prefix: the first
+// address not taken by a lab host.
+func (l *Lab) lanGatewayAddr(g *topology.Gateway, p netip.Prefix) netip.Addr {
+	a := p.Addr().Next()
+	if p.Bits() >= p.Addr().BitLen()-1 {
+		return p.Addr()
+	}
+	for _, h := range l.net.Lab.Hosts {
+		if h.Behind == g && h.Address == a {
+			a = a.Next()
+		}
+	}
+	return a
+}
+
+func (l *Lab) nftIn(ctx context.Context, ns, ruleset string) error {
+	f, err := os.CreateTemp(l.opts.Dir, "nat-*.nft")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	f.WriteString(ruleset + "\n")
+	f.Close()
+	return l.sh(ctx, ns, "nft", "-f", f.Name())
+}
+
+// labSecrets reads real secrets and makes up lab-only random keys for the
+// ones that are not available here (stored in the lab directory, 0600).
+type labSecrets struct {
+	real secret.OS
+	dir  string
+}
+
+func (s *labSecrets) ReadSecret(sec *topology.Secret) ([]byte, error) {
+	v, err := s.real.ReadSecret(sec)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return v, err
+	}
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(sec.Source())
+	path := filepath.Join(s.dir, name)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := secret.Generate(path); err != nil {
+			return nil, err
+		}
+	}
+	return s.real.ReadSecret(&topology.Secret{File: path})
+}
+
+// gateway starts the charon of g and configures it with styx apply's engine.
+func (l *Lab) gateway(ctx context.Context, g *topology.Gateway, reader *labSecrets) error {
+	n := l.state.Node(g.Name)
+	gw, err := plan.Build(l.net, g.Name, plan.Options{External: true})
+	if err != nil {
+		return err
+	}
+	files, err := render.Gateway(gw, render.Options{Source: l.state.File, Secrets: reader})
+	if err != nil {
+		return err
+	}
+	var frag []byte
+	for _, f := range files {
+		if f.Path == render.StrongswanFrg {
+			frag = f.Data
+		}
+	}
+	// keep the rendered files next to the charon for inspection
+	if err := writeFiles(filepath.Join(n.Dir, "rendered"), files); err != nil {
+		return err
+	}
+	dp := charon.Kernel
+	if gw.Dataplane == topology.Libipsec {
+		dp = charon.Libipsec
+	}
+	inst, err := charon.Start(ctx, charon.Config{NetNS: n.NS, Dir: n.Dir, Dataplane: dp, Fragment: frag, Detached: true})
+	if err != nil {
+		return err
+	}
+	l.state.Procs = append(l.state.Procs, Proc{Name: "charon " + g.Name, NS: n.NS, PID: inst.PID()})
+	l.state.Save(l.opts.Dir)
+	d := apply.Desired{Gateway: gw, Nft: nft.Render(gw, filepath.Base(l.state.File)), Secrets: map[string][]byte{}, Commands: apply.Commands(gw)}
+	for _, s := range gw.Secrets {
+		v, err := reader.ReadSecret(s.Source)
+		if err != nil {
+			return fmt.Errorf("gateway %s: secret %s: %w", g.Name, s.Name, err)
+		}
+		d.Secrets[s.Name] = v
+	}
+	client := vici.New(inst.Socket())
+	defer client.Close()
+	run := apply.Exec{NetNS: n.NS}
+	e := &apply.Engine{
+		Store: apply.ViciStore{C: client}, Creds: apply.ViciStore{C: client},
+		Firewall: apply.Nft{R: run}, Sysctls: apply.ProcSysctls{R: run}, Runner: run,
+		StateDir: filepath.Join(n.Dir, "state"), ReadFile: l.certReader(gw),
+	}
+	if _, err := e.Apply(ctx, d); err != nil {
+		return fmt.Errorf("gateway %s: %w\ncharon log:\n%s", g.Name, err, inst.LogTail(15))
+	}
+	return nil
+}
+
+func (l *Lab) certReader(gw *plan.Gateway) func(string) ([]byte, error) {
+	return func(p string) ([]byte, error) {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(l.opts.SourceDir, p)
+		}
+		return os.ReadFile(p)
+	}
+}
+
+func writeFiles(dir string, files []render.File) error {
+	for _, f := range files {
+		p := filepath.Join(dir, f.Path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, f.Data, f.Mode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startAgent runs `styx lab-agent ARGS` detached in a namespace.
+func (l *Lab) startAgent(ns, name string, args ...string) error {
+	logf, err := os.OpenFile(filepath.Join(l.opts.Dir, "agent-"+name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, l.opts.Agent, "lab-agent"}, args...)...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	l.state.Procs = append(l.state.Procs, Proc{Name: "agent " + name, NS: ns, PID: cmd.Process.Pid})
+	go cmd.Wait()
+	return nil
+}
+
+func (l *Lab) services(ctx context.Context) error {
+	for _, h := range l.net.Lab.Hosts {
+		if h.Behind == nil {
+			continue
+		}
+		n := l.state.Node(h.Name)
+		args := []string{"serve", "--name", h.Name, "--sink", filepath.Join(l.opts.Dir, "sink-"+h.Name+".log")}
+		for _, p := range h.Serve {
+			args = append(args, "--listen", fmt.Sprintf("%s/%d", p.Proto, p.From))
+		}
+		if err := l.startAgent(n.NS, h.Name, args...); err != nil {
+			return err
+		}
+		if err := waitListening(ctx, n.NS, h.Serve); err != nil {
+			return fmt.Errorf("lab host %s: %w", h.Name, err)
+		}
+	}
+	return nil
+}
+
+func waitListening(ctx context.Context, ns string, ports []topology.Port) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out, err := netns.Run(ctx, ns, "ss", "-Hltun")
+		ok := err == nil
+		for _, p := range append(ports, topology.Port{Proto: "udp", From: SinkPort}) {
+			ok = ok && strings.Contains(string(out), fmt.Sprintf(":%d ", p.From))
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("services did not start listening (%v)", ports)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitTunnels waits until every child of every initiating connection is
+// installed, or fails with the log excerpt of the initiator.
+func (l *Lab) waitTunnels(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for _, t := range l.net.Tunnels {
+		for _, e := range t.Ends {
+			if !e.Initiator || t.Start == "none" {
+				continue
+			}
+			n := l.state.Node(e.Gateway.Name)
+			client := vici.New(filepath.Join(n.Dir, "run", "charon.vici"))
+			for {
+				sas, err := client.ListSAs(ctx, t.Name)
+				if err == nil && childrenUp(sas, t) {
+					break
+				}
+				if time.Now().After(deadline) {
+					client.Close()
+					inst := logTail(n.Dir, 25)
+					return fmt.Errorf("tunnel %s did not come up within %s (initiator %s); charon log of %s:\n%s", t.Name, timeout, e.Gateway.Name, e.Gateway.Name, inst)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			client.Close()
+		}
+	}
+	return nil
+}
+
+func childrenUp(sas []vici.IKESA, t *topology.Tunnel) bool {
+	for _, c := range t.Children {
+		up := false
+		for _, sa := range sas {
+			if sa.State != "ESTABLISHED" {
+				continue
+			}
+			up = up || slices.ContainsFunc(sa.Children, func(ch vici.ChildSA) bool { return ch.Name == c.Name && ch.State == "INSTALLED" })
+		}
+		if !up {
+			return false
+		}
+	}
+	return true
+}
+
+func logTail(dir string, n int) string {
+	b, err := os.ReadFile(filepath.Join(dir, "charon.log"))
+	if err != nil {
+		return "(no log)"
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
