@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh: show what styx does with examples/s1-iot-cloud.yaml.
 #
-#   setup -> build bin/styx -> styx check -> styx render (once it exists)
+#   setup -> build bin/styx -> styx check -> styx render -> styx lab up
+#   -> a client requests the cloud service once a second -> styx lab test
+#   -> styx lab down (KEEP=1 leaves the lab running)
 #
 # Run as root on Debian 12: sudo ./scripts/demo.sh [TOPOLOGY]  (default: the S1 example)
 # Each step is a function; main() lists them in order.
@@ -12,7 +14,11 @@ STYX_SCRIPT=demo
 
 TOPOLOGY=${1:-examples/s1-iot-cloud.yaml}
 STYX=bin/styx
-PREVIEW_LINES=${PREVIEW_LINES:-8}
+PREVIEW_LINES=${PREVIEW_LINES:-60}
+# for the S1 example: which gateway to show, and the client that requests the service
+GATEWAY=${GATEWAY:-cloud}
+CLIENT=${CLIENT:-client-a}
+SERVICE=${SERVICE:-172.30.30.30:8080/tcp}
 
 tmpdir=$(mktemp -d)
 trap 'rm -rf "$tmpdir"' EXIT
@@ -45,33 +51,45 @@ do_check() {
 }
 
 do_render() {
-	if ! has_command render; then
-		banner "render: not available yet in this styx (skipped)"
-		return 0
-	fi
-	banner "$STYX render $TOPOLOGY --all --out $tmpdir"
-	"$STYX" render "$TOPOLOGY" --all --out "$tmpdir"
-	local f rel
-	while IFS= read -r f; do
-		rel=${f#"$tmpdir"/}
-		# rendered secret files are 0600: never print them
-		if [ -z "$(find "$f" -perm -g=r)" ] || [[ $rel == *secret* ]]; then
-			printf '\n--- %s (secret, not shown)\n' "$rel"
-			continue
-		fi
-		printf '\n--- %s (%d lines)\n' "$rel" "$(wc -l <"$f")"
-		head -n "$PREVIEW_LINES" "$f"
-	done < <(find "$tmpdir" -type f | sort)
+	banner "$STYX render $TOPOLOGY --gateway $GATEWAY --only swanctl,nft  (secrets redacted)"
+	"$STYX" render "$TOPOLOGY" --gateway "$GATEWAY" --only swanctl,nft | head -n "$PREVIEW_LINES"
+	echo "... (full files: $STYX render $TOPOLOGY --gateway $GATEWAY)"
 }
 
-# do_lab will bring the topology up in network namespaces and test it:
-#   has_command lab && "$STYX" lab up "$TOPOLOGY" && "$STYX" lab test "$TOPOLOGY"
+lab_up=no
+cleanup_lab() {
+	if [ "$lab_up" = yes ] && [ "${KEEP:-0}" != 1 ]; then
+		"$STYX" lab down "$TOPOLOGY" || true
+	fi
+}
+
+do_lab() {
+	banner "$STYX lab up $TOPOLOGY   (namespaces, one real charon per gateway, styx apply)"
+	trap 'cleanup_lab; rm -rf "$tmpdir"' EXIT
+	lab_up=yes
+	"$STYX" lab up "$TOPOLOGY"
+	if [ -n "$CLIENT" ]; then
+		banner "$CLIENT requests $SERVICE once a second through the tunnel"
+		"$STYX" lab exec "$TOPOLOGY" "$CLIENT" -- "$PWD/$STYX" lab-agent request --to "$SERVICE" --count 5 --every 1s
+	fi
+	banner "$STYX lab test $TOPOLOGY"
+	"$STYX" lab test "$TOPOLOGY"
+	if [ "${KEEP:-0}" = 1 ]; then
+		banner "the lab stays up (KEEP=1); remove it with: $STYX lab down $TOPOLOGY"
+		lab_up=no
+	else
+		banner "$STYX lab down $TOPOLOGY"
+		"$STYX" lab down "$TOPOLOGY"
+		lab_up=no
+	fi
+}
 
 main() {
 	do_setup
 	do_build
 	do_check
 	do_render
+	do_lab
 	banner "done"
 }
 

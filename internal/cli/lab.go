@@ -297,6 +297,11 @@ type LabAgentCmd struct {
 		Marker  string        `required:""`
 		Timeout time.Duration `default:"2s"`
 	} `cmd:"" help:"Connect to a service."`
+	Request struct {
+		To    string        `required:""`
+		Count int           `default:"5"`
+		Every time.Duration `default:"1s"`
+	} `cmd:"" help:"Request a service repeatedly and print the answers."`
 	Spoof struct {
 		Src    string `required:""`
 		Dst    string `required:""`
@@ -317,6 +322,24 @@ func (c *LabAgentCmd) Run(env *Env, kctx *kong.Context) error {
 			return exitf(ExitProblem, "%v", err)
 		}
 		fmt.Fprintln(env.Stdout, "ok")
+		return nil
+	case "lab-agent request":
+		failed := 0
+		for i := 0; i < c.Request.Count; i++ {
+			if i > 0 {
+				time.Sleep(c.Request.Every)
+			}
+			answer, err := lab.Request(c.Request.To, 2*time.Second)
+			if err != nil {
+				failed++
+				fmt.Fprintf(env.Stdout, "%s  %s: %v\n", time.Now().Format("15:04:05"), c.Request.To, err)
+				continue
+			}
+			fmt.Fprintf(env.Stdout, "%s  %s\n", time.Now().Format("15:04:05"), answer)
+		}
+		if failed > 0 {
+			return exitf(ExitProblem, "%d of %d requests failed", failed, c.Request.Count)
+		}
 		return nil
 	case "lab-agent spoof":
 		src, err1 := netip.ParseAddr(c.Spoof.Src)

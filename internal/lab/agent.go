@@ -155,6 +155,25 @@ func Probe(target, marker string, timeout time.Duration) error {
 	return fmt.Errorf("probe: unknown protocol %q", proto)
 }
 
+// Request sends one HTTP-like request to a TCP service and returns the
+// first line of the answer's body.
+func Request(target string, timeout time.Duration) (string, error) {
+	addr, _, _ := strings.Cut(target, "/")
+	c, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(timeout))
+	fmt.Fprintf(c, "GET / HTTP/1.0\r\n\r\n")
+	b, err := io.ReadAll(c)
+	if err != nil && len(b) == 0 {
+		return "", err
+	}
+	_, body, _ := strings.Cut(string(b), "\r\n\r\n")
+	return strings.TrimSpace(body), nil
+}
+
 // Spoof sends one IPv4 UDP datagram with an arbitrary source address
 // (a raw socket), e.g. a source inside a remote protected prefix.
 func Spoof(src, dst netip.Addr, port uint16, payload []byte) error {
