@@ -379,6 +379,24 @@ func (e *Engine) steps(d Desired, o Observed, nftNow []byte, changes []Change, n
 			next.Conns[c.Name] = mustJSON(c)
 		}
 	}
+	// Objects no longer planned that charon had already lost (restart) get
+	// no Remove step; forget them too, or a later object of the same name
+	// loaded by someone else would be unloaded as styx's.
+	for name := range next.Conns {
+		if findConn(gw, name) == nil {
+			delete(next.Conns, name)
+		}
+	}
+	for name := range next.Secrets {
+		if findSecret(gw, name) == nil {
+			delete(next.Secrets, name)
+		}
+	}
+	for name := range next.Pools {
+		if findPool(gw, name) == nil {
+			delete(next.Pools, name)
+		}
+	}
 	return steps, nil
 }
 

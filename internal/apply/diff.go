@@ -92,7 +92,9 @@ func Diff(d Desired, o Observed) []Change {
 			out = append(out, Change{Op: Add, What: "command", Name: strings.Join(c.Do, " ")})
 		}
 	}
-	for _, c := range st.Commands {
+	// removed in reverse order, so that addresses and routes go before
+	// their device
+	for _, c := range slices.Backward(st.Commands) {
 		if !slices.ContainsFunc(d.Commands, func(x StateCommand) bool { return slices.Equal(x.Do, c.Do) }) {
 			out = append(out, Change{Op: Remove, What: "command", Name: strings.Join(c.Do, " ")})
 		}

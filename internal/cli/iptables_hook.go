@@ -1,7 +1,6 @@
 package cli
 
-import "github.com/styx-vpn/styx/internal/plan"
+import "github.com/styx-vpn/styx/internal/render/iptables"
 
-// iptablesRenderer renders the iptables-restore variant; nil until the
-// iptables renderer is wired in.
-var iptablesRenderer func(gw *plan.Gateway, source string) (v4, v6 []byte)
+// iptablesRenderer renders the iptables-restore variant of the firewall.
+var iptablesRenderer = iptables.Render

@@ -105,6 +105,12 @@ func (t *Tester) endpoint(to string) (topology.Endpoint, error) {
 		addr := h.Address
 		if n := t.State.Node(h.Name); n != nil && len(n.Addrs) > 0 {
 			addr, _ = netip.ParseAddr(n.Addrs[0])
+			if n.Kind == "roadwarrior" {
+				if len(n.LANAddrs) == 0 {
+					return topology.Endpoint{}, fmt.Errorf("road warrior %s has no virtual IP", h.Name)
+				}
+				addr, _ = netip.ParseAddr(n.LANAddrs[0])
+			}
 		}
 		if rest != "" {
 			p, err := topology.ParsePort(rest)
@@ -296,6 +302,15 @@ func (t *Tester) remoteSource(g *topology.Gateway) netip.Addr {
 						a = a.Next()
 					}
 					return a
+				}
+			}
+		}
+	}
+	for _, ra := range t.Net.RemoteAccess {
+		if ra.Gateway == g {
+			for _, p := range ra.Pools {
+				if p.Addr().Is4() {
+					return p.Addr().Next().Next()
 				}
 			}
 		}

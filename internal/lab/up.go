@@ -172,9 +172,13 @@ func (l *Lab) up(ctx context.Context) error {
 	done()
 	// charons and apply
 	reader := &labSecrets{real: secret.OS{Getenv: l.opts.Getenv}, dir: filepath.Join(l.opts.Dir, "secrets")}
+	pk, err := newLabPKI(filepath.Join(l.opts.Dir, "pki"))
+	if err != nil {
+		return err
+	}
 	for _, g := range net.Gateways {
 		done := l.step("gateway %s: charon + styx apply", g.Name)
-		if err := l.gateway(ctx, g, reader); err != nil {
+		if err := l.gateway(ctx, g, reader, pk); err != nil {
 			return err
 		}
 		done()
@@ -190,6 +194,16 @@ func (l *Lab) up(ctx context.Context) error {
 		return err
 	}
 	done()
+	for _, h := range net.Lab.Hosts {
+		if h.Client == nil {
+			continue
+		}
+		done := l.step("road warrior %s: charon, connect to %s", h.Name, h.Client.Name)
+		if err := l.roadWarrior(ctx, h, pk, reader); err != nil {
+			return err
+		}
+		done()
+	}
 	return l.state.Save(l.opts.Dir)
 }
 
@@ -385,7 +399,7 @@ func (s *labSecrets) ReadSecret(sec *topology.Secret) ([]byte, error) {
 }
 
 // gateway starts the charon of g and configures it with styx apply's engine.
-func (l *Lab) gateway(ctx context.Context, g *topology.Gateway, reader *labSecrets) error {
+func (l *Lab) gateway(ctx context.Context, g *topology.Gateway, reader *labSecrets, pk *labPKI) error {
 	n := l.state.Node(g.Name)
 	gw, err := plan.Build(l.net, g.Name, plan.Options{External: true})
 	if err != nil {
@@ -426,24 +440,19 @@ func (l *Lab) gateway(ctx context.Context, g *topology.Gateway, reader *labSecre
 	client := vici.New(inst.Socket())
 	defer client.Close()
 	run := apply.Exec{NetNS: n.NS}
+	readCert, err := pk.gatewayFiles(gw)
+	if err != nil {
+		return err
+	}
 	e := &apply.Engine{
 		Store: apply.ViciStore{C: client}, Creds: apply.ViciStore{C: client},
 		Firewall: apply.Nft{R: run}, Sysctls: apply.ProcSysctls{R: run}, Runner: run,
-		StateDir: filepath.Join(n.Dir, "state"), ReadFile: l.certReader(gw),
+		StateDir: filepath.Join(n.Dir, "state"), ReadFile: readCert,
 	}
 	if _, err := e.Apply(ctx, d); err != nil {
 		return fmt.Errorf("gateway %s: %w\ncharon log:\n%s", g.Name, err, inst.LogTail(15))
 	}
 	return nil
-}
-
-func (l *Lab) certReader(gw *plan.Gateway) func(string) ([]byte, error) {
-	return func(p string) ([]byte, error) {
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(l.opts.SourceDir, p)
-		}
-		return os.ReadFile(p)
-	}
 }
 
 func writeFiles(dir string, files []render.File) error {
@@ -478,8 +487,37 @@ func (l *Lab) startAgent(ns, name string, args ...string) error {
 }
 
 func (l *Lab) services(ctx context.Context) error {
+	// gateways serve the ports that allow: flows open to them (DNS for VPN users)
+	for _, g := range l.net.Gateways {
+		var ports []topology.Port
+		for _, f := range l.net.Flows {
+			for _, to := range f.To {
+				if to.Kind == "gateway-self" && to.Gateway == g {
+					for _, p := range f.Ports {
+						if p.From != 0 && (p.Proto == "tcp" || p.Proto == "udp") {
+							ports = append(ports, p)
+						}
+					}
+				}
+			}
+		}
+		if len(ports) == 0 {
+			continue
+		}
+		n := l.state.Node(g.Name)
+		args := []string{"serve", "--name", g.Name, "--sink", filepath.Join(l.opts.Dir, "sink-"+g.Name+".log")}
+		for _, p := range ports {
+			args = append(args, "--listen", fmt.Sprintf("%s/%d", p.Proto, p.From))
+		}
+		if err := l.startAgent(n.NS, g.Name, args...); err != nil {
+			return err
+		}
+		if err := waitListening(ctx, n.NS, ports); err != nil {
+			return fmt.Errorf("gateway %s: %w", g.Name, err)
+		}
+	}
 	for _, h := range l.net.Lab.Hosts {
-		if h.Behind == nil {
+		if h.Behind == nil && len(h.Serve) == 0 {
 			continue
 		}
 		n := l.state.Node(h.Name)

@@ -15,6 +15,7 @@ import (
 	"github.com/styx-vpn/styx/internal/pki"
 	"github.com/styx-vpn/styx/internal/plan"
 	"github.com/styx-vpn/styx/internal/render"
+	"github.com/styx-vpn/styx/internal/render/iptables"
 	"github.com/styx-vpn/styx/internal/render/swanctl"
 	"github.com/styx-vpn/styx/internal/topology"
 )
@@ -238,6 +239,35 @@ func writeTestCerts(t *testing.T, dir string, gw *plan.Gateway) {
 		os.MkdirAll(filepath.Dir(p), 0o700)
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestIntegrationIptablesRestore checks every example's iptables-restore
+// files with iptables-restore --test in a throw-away namespace.
+func TestIntegrationIptablesRestore(t *testing.T) {
+	needRoot(t)
+	for _, bin := range []string{"iptables-restore", "ip6tables-restore"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("skipping: %s not installed", bin)
+		}
+	}
+	ctx := context.Background()
+	ns := netns.TempName("ipt")
+	if err := netns.Add(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { netns.Delete(context.Background(), ns) })
+	for _, ex := range examples(t) {
+		for name, gw := range renderAll(t, ex) {
+			v4, v6 := iptables.Render(gw, filepath.Base(ex))
+			for bin, data := range map[string][]byte{"iptables-restore": v4, "ip6tables-restore": v6} {
+				path := filepath.Join(t.TempDir(), "rules")
+				os.WriteFile(path, data, 0o644)
+				if out, err := netns.Run(ctx, ns, bin, "--test", path); err != nil {
+					t.Errorf("%s/%s: %s --test: %v\n%s", filepath.Base(ex), name, bin, err, out)
+				}
+			}
 		}
 	}
 }

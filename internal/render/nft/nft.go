@@ -372,7 +372,10 @@ func (r *renderer) allow(a plan.Allow) {
 		if len(from) > 0 && !isAll(from) {
 			m = append(m, f.ip+" saddr { "+prefixElems(from)+" }")
 		}
-		m = append(m, f.ip+" daddr { "+prefixElems(to)+" }")
+		if !a.Input {
+			// input: addressed to the gateway itself, whichever of its addresses
+			m = append(m, f.ip+" daddr { "+prefixElems(to)+" }")
+		}
 		if a.Tunnel {
 			m = append(m, r.tunnelIn())
 		}
