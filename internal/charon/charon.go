@@ -113,7 +113,7 @@ func Conf(cfg Config) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# charon instance in netns %q, written by styx\n", cfg.NetNS)
 	fmt.Fprintf(&b, "charon {\n    load = %s %s\n    threads = %d\n", backend, Plugins, threads)
-	fmt.Fprintf(&b, "    filelog {\n        styx {\n            path = %s\n            time_format = %%T\n            default = 1\n            ike = %d\n            knl = %d\n            cfg = %d\n            append = yes\n            flush_line = yes\n        }\n    }\n", filepath.Join(cfg.Dir, "charon.log"), level, level, level)
+	fmt.Fprintf(&b, "    filelog {\n        styx {\n            path = %s\n            time_format = %%T\n            default = 1\n            ike = %d\n            knl = %d\n            cfg = 1\n            append = yes\n            flush_line = yes\n        }\n    }\n", filepath.Join(cfg.Dir, "charon.log"), level, level)
 	fmt.Fprintf(&b, "    syslog {\n        daemon {\n            default = -1\n        }\n    }\n")
 	fmt.Fprintf(&b, "    plugins {\n        vici {\n            socket = unix://%s\n        }\n    }\n}\n", filepath.Join(cfg.Dir, "run", "charon.vici"))
 	fmt.Fprintf(&b, "swanctl {\n    socket = unix://%s\n}\n", filepath.Join(cfg.Dir, "run", "charon.vici"))

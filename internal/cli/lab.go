@@ -72,6 +72,7 @@ type LabUpCmd struct {
 	Test      bool   `help:"Run styx lab test right after."`
 	Down      bool   `help:"With --test: remove the lab afterwards."`
 	Format    string `help:"Test result format: table or json." enum:"table,json" default:"table"`
+	Keep      bool   `name:"keep-on-failure" help:"Leave a lab that failed to come up in place, for styx lab logs and exec."`
 }
 
 // Run builds the lab.
@@ -86,7 +87,7 @@ func (c *LabUpCmd) Run(env *Env) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	fmt.Fprintf(env.Stdout, "lab %s: building %s\n", lab.ID(c.File), displayName(c.File))
-	st, err := lab.Up(ctx, net, c.File, lab.Options{Dir: c.dir(), Dataplane: c.Dataplane, Out: env.Stdout, Getenv: env.Getenv, SourceDir: filepath.Dir(c.File)})
+	st, err := lab.Up(ctx, net, c.File, lab.Options{Dir: c.dir(), Dataplane: c.Dataplane, Out: env.Stdout, Getenv: env.Getenv, SourceDir: filepath.Dir(c.File), KeepOnFailure: c.Keep})
 	if err != nil {
 		return exitf(ExitProblem, "lab up: %v", err)
 	}
@@ -130,9 +131,12 @@ func runLabTests(ctx context.Context, env *Env, net *topology.Network, st *lab.S
 	}
 	t := &lab.Tester{Net: net, State: st, Dir: dir, Agent: exe}
 	results := t.Run(ctx)
-	failed := 0
+	failed, skipped := 0, 0
 	for _, r := range results {
-		if !r.Pass {
+		switch {
+		case r.Skip:
+			skipped++
+		case !r.Pass:
 			failed++
 		}
 	}
@@ -141,9 +145,11 @@ func runLabTests(ctx context.Context, env *Env, net *topology.Network, st *lab.S
 			Lab       string       `json:"lab"`
 			Dataplane string       `json:"dataplane"`
 			Results   []lab.Result `json:"results"`
+			Skipped   []string     `json:"skipped_parts,omitempty"`
 			Passed    int          `json:"passed"`
 			Failed    int          `json:"failed"`
-		}{st.ID, st.Dataplane, results, len(results) - failed, failed}, "", "  ")
+			Skips     int          `json:"skipped"`
+		}{st.ID, st.Dataplane, results, st.Skipped, len(results) - failed - skipped, failed, skipped}, "", "  ")
 		fmt.Fprintln(env.Stdout, string(b))
 	} else {
 		fmt.Fprintf(env.Stdout, "lab %s tests (data plane: %s; firewall variant: %s)\n", st.ID, st.Dataplane, st.Dataplane)
@@ -151,13 +157,19 @@ func runLabTests(ctx context.Context, env *Env, net *topology.Network, st *lab.S
 		fmt.Fprintln(tw, "RESULT\tTEST\tKIND\tTIME\tDETAIL")
 		for _, r := range results {
 			res := "PASS"
-			if !r.Pass {
+			switch {
+			case r.Skip:
+				res = "SKIP"
+			case !r.Pass:
 				res = "FAIL"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%.2fs\t%s\n", res, r.Name, r.Kind, r.Seconds, r.Detail)
 		}
 		tw.Flush()
-		fmt.Fprintf(env.Stdout, "%d passed, %d failed\n", len(results)-failed, failed)
+		for _, s := range st.Skipped {
+			fmt.Fprintf(env.Stdout, "not tested here: %s (run it in the VM tier)\n", s)
+		}
+		fmt.Fprintf(env.Stdout, "%d passed, %d failed, %d skipped\n", len(results)-failed-skipped, failed, skipped)
 	}
 	if failed > 0 {
 		return &exitError{code: ExitProblem}

@@ -39,6 +39,8 @@ type State struct {
 	Dataplane string  `json:"dataplane"`
 	Nodes     []*Node `json:"nodes"`
 	Procs     []Proc  `json:"procs"`
+	// Skipped lists the parts of the topology this data plane cannot run.
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // Node returns the node called name.

@@ -25,6 +25,7 @@ type Result struct {
 	Name     string  `json:"name"`
 	Kind     string  `json:"kind"` // reachability, encryption, spoofing, tunnel
 	Pass     bool    `json:"pass"`
+	Skip     bool    `json:"skip,omitempty"`
 	Detail   string  `json:"detail"`
 	Seconds  float64 `json:"seconds"`
 	Expected string  `json:"expected,omitempty"`
@@ -47,6 +48,7 @@ func marker() string {
 // Run runs every test: tunnels up, the file's expectations (with an
 // encryption check where asked), and a spoofing test per protected lan.
 func (t *Tester) Run(ctx context.Context) []Result {
+	Adapt(t.Net, t.State.Dataplane)
 	var out []Result
 	out = append(out, t.tunnels(ctx)...)
 	for _, e := range t.Net.Lab.Expect {
@@ -81,13 +83,44 @@ func (t *Tester) tunnels(ctx context.Context) []Result {
 				}
 				r.Detail = strings.Join(algs, "; ")
 			default:
-				r.Detail = "children not installed; see styx lab logs " + e.Gateway.Name
+				r.Detail = "children not installed"
+				if cause := t.diagnose(tun); cause != "" {
+					r.Detail += ": " + cause
+				}
+				r.Detail += "; see styx lab logs " + e.Gateway.Name
 			}
 			r.Seconds = time.Since(t0).Seconds()
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// failurePatterns are charon log lines that explain a tunnel that is down.
+var failurePatterns = regexp.MustCompile(`AUTHENTICATION_FAILED|authentication of .* failed|NO_PROPOSAL_CHOSEN|no acceptable proposal|TS_UNACCEPTABLE|traffic selectors .* unacceptable|no shared key found|peer not responding|giving up after|retransmit .* of request|error installing route|unable to install|no matching peer config|no IKE config found`)
+
+// diagnose returns the most telling charon log line of either end of a
+// tunnel that is down.
+func (t *Tester) diagnose(tun *topology.Tunnel) string {
+	var found []string
+	for _, e := range tun.Ends {
+		n := t.State.Node(e.Gateway.Name)
+		if n == nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(n.Dir, "charon.log"))
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(string(b), "\n")
+		for i := len(lines) - 1; i >= 0 && i >= len(lines)-400; i-- {
+			if failurePatterns.MatchString(lines[i]) {
+				found = append(found, e.Gateway.Name+": "+strings.TrimSpace(lines[i]))
+				break
+			}
+		}
+	}
+	return strings.Join(found, " | ")
 }
 
 // endpoint resolves an expectation target.
@@ -138,6 +171,37 @@ func (t *Tester) sourceNS(from string) (string, error) {
 	return "", fmt.Errorf("unknown source %q", from)
 }
 
+// gatewayOf returns the gateway a lab host sits behind, or the gateway
+// itself.
+func (t *Tester) gatewayOf(name string) *topology.Gateway {
+	for _, g := range t.Net.Gateways {
+		if g.Name == name {
+			return g
+		}
+	}
+	for _, h := range t.Net.Lab.Hosts {
+		if h.Name == name {
+			if h.Behind != nil {
+				return h.Behind
+			}
+			if h.Client != nil {
+				return h.Client.Gateway
+			}
+		}
+	}
+	return nil
+}
+
+func (t *Tester) gatewayOfAddr(a netip.Addr) *topology.Gateway {
+	for _, h := range t.Net.Lab.Hosts {
+		if h.Address == a && h.Behind != nil {
+			return h.Behind
+		}
+	}
+	g, _ := t.lanOf(a)
+	return g
+}
+
 // lanOf returns the gateway whose lan contains a, if any.
 func (t *Tester) lanOf(a netip.Addr) (*topology.Gateway, netip.Prefix) {
 	for _, g := range t.Net.Gateways {
@@ -157,6 +221,11 @@ func (t *Tester) expect(ctx context.Context, e *topology.Expect) (r Result) {
 	ep, err := t.endpoint(e.To)
 	if err != nil {
 		r.Detail = err.Error()
+		return r
+	}
+	if from, to := t.gatewayOf(e.From), t.gatewayOfAddr(ep.Addr); len(t.State.Skipped) > 0 && from != nil && to != nil && from != to && !connected(t.Net, from, to) {
+		r.Skip = true
+		r.Detail = fmt.Sprintf("no tunnel between %s and %s runs on the %s data plane (see skipped parts)", from.Name, to.Name, t.State.Dataplane)
 		return r
 	}
 	ns, err := t.sourceNS(e.From)

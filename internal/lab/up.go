@@ -48,6 +48,9 @@ type Options struct {
 	Getenv func(string) (string, bool)
 	// SourceDir resolves relative paths of the topology (certificates).
 	SourceDir string
+	// KeepOnFailure leaves a lab that failed to come up in place, for
+	// inspection with lab exec and lab logs.
+	KeepOnFailure bool
 }
 
 // Lab is a lab being built or torn down.
@@ -100,6 +103,11 @@ func Up(ctx context.Context, net *topology.Network, file string, opts Options) (
 		return nil, err
 	}
 	if err := l.up(ctx); err != nil {
+		if opts.KeepOnFailure {
+			l.state.Save(opts.Dir)
+			l.say("  failed: the lab is left in place (styx lab logs / exec / down)")
+			return nil, err
+		}
 		l.say("  failed: cleaning up")
 		Down(context.Background(), id, opts.Dir, nil)
 		return nil, err
@@ -121,25 +129,9 @@ func (l *Lab) up(ctx context.Context) error {
 	}
 	l.state.Dataplane = dp
 	l.say("  data plane: %s", why)
-	for _, t := range net.Tunnels {
-		if t.Mode == "route" && dp == "libipsec" {
-			return fmt.Errorf("tunnel %s is route-based (XFRM interfaces), which needs the kernel data plane; this kernel has none: run it in the VM tier", t.Name)
-		}
-		for _, c := range t.Children {
-			if c.GRE != nil && dp == "libipsec" {
-				return fmt.Errorf("tunnel %s carries GRE, which this kernel lacks: run it in the VM tier", t.Name)
-			}
-		}
-	}
-	for _, g := range net.Gateways {
-		g.Dataplane = topology.Dataplane(dp)
-	}
-	if dp == "libipsec" {
-		for _, t := range net.Tunnels {
-			if strings.Contains(t.Start, "trap") {
-				t.Start = "start" // kernel-libipsec has no trap policies
-			}
-		}
+	l.state.Skipped = Adapt(net, dp)
+	for _, sk := range l.state.Skipped {
+		l.say("  skipped: %s", sk)
 	}
 	// namespaces
 	done := l.step("creating %d namespaces", 1+len(net.Gateways)+len(net.Lab.Hosts))
@@ -276,7 +268,7 @@ func (l *Lab) wire(ctx context.Context) error {
 					break
 				}
 				pub := g.Public[i]
-				rule := fmt.Sprintf("table ip styxnat_%d { chain pre { type nat hook prerouting priority dstnat; ip daddr %s dnat to %s }\n chain post { type nat hook postrouting priority srcnat; ip saddr %s snat to %s } }", link, pub, loc, loc, pub)
+				rule := fmt.Sprintf("table ip styxnat_%d {\n chain pre {\n  type nat hook prerouting priority dstnat;\n  ip daddr %s dnat to %s\n }\n chain post {\n  type nat hook postrouting priority srcnat;\n  ip saddr %s snat to %s\n }\n}", link, pub, loc, loc, pub)
 				if err := l.nftIn(ctx, r, rule); err != nil {
 					return err
 				}
@@ -404,6 +396,9 @@ func (l *Lab) gateway(ctx context.Context, g *topology.Gateway, reader *labSecre
 	gw, err := plan.Build(l.net, g.Name, plan.Options{External: true})
 	if err != nil {
 		return err
+	}
+	if l.state.Dataplane == "libipsec" {
+		withoutGRE(gw)
 	}
 	files, err := render.Gateway(gw, render.Options{Source: l.state.File, Secrets: reader})
 	if err != nil {

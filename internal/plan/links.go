@@ -88,6 +88,25 @@ func (b *builder) links() {
 	for _, a := range g.Addresses {
 		b.out.Addresses = append(b.out.Addresses, Address{Prefix: netip.PrefixFrom(a, a.BitLen()), Dev: "lo", Why: "own address used in selectors"})
 	}
+	// an agreed SNAT source must be an address of the gateway: charon routes
+	// the remote selector with a source inside the local one, and the
+	// gateway's own traffic then leaves with it
+	for _, t := range b.net.Tunnels {
+		i := t.EndOf(g)
+		if i < 0 {
+			continue
+		}
+		for _, ch := range t.Children {
+			a := ch.SNAT[i]
+			if !a.IsValid() || slices.Contains(g.Addresses, a) || slices.Contains(g.LocalAddrs(), a) {
+				continue
+			}
+			p := netip.PrefixFrom(a, a.BitLen())
+			if !slices.ContainsFunc(b.out.Addresses, func(x Address) bool { return x.Prefix == p }) {
+				b.out.Addresses = append(b.out.Addresses, Address{Prefix: p, Dev: "lo", Why: fmt.Sprintf("agreed source of %s/%s (SNAT target; charon routes the remote selector from it)", t.Name, ch.Name)})
+			}
+		}
+	}
 	// unreachable routes keep remote prefixes from falling back to the
 	// default route when a route-based tunnel (or its BGP route) is down
 	var guard []netip.Prefix

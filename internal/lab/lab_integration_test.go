@@ -1,0 +1,143 @@
+package lab_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/styx-vpn/styx/internal/charon"
+	"github.com/styx-vpn/styx/internal/netns"
+)
+
+// buildStyx builds the styx binary the lab runs inside its namespaces.
+func buildStyx(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "styx")
+	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/styx")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func needLab(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: the lab needs root")
+	}
+	if err := charon.Available(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	for _, b := range []string{"nft", "tcpdump", "ip"} {
+		if _, err := exec.LookPath(b); err != nil {
+			t.Skipf("skipping: %s not installed", b)
+		}
+	}
+}
+
+// styx runs the binary and returns its combined output and exit code.
+func styx(t *testing.T, bin string, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("styx %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String(), code
+}
+
+// assertClean checks that nothing of lab id is left.
+func assertClean(t *testing.T, id string) {
+	t.Helper()
+	if left := netns.List(netns.Prefix + id + "-"); len(left) > 0 {
+		t.Errorf("namespaces left behind: %v", left)
+	}
+}
+
+// TestIntegrationLabExamples brings every example up in the lab, runs its
+// expectations and takes it down again.
+func TestIntegrationLabExamples(t *testing.T) {
+	needLab(t)
+	bin := buildStyx(t)
+	files, _ := filepath.Glob("../../examples/s*.yaml")
+	if len(files) < 5 {
+		t.Fatalf("want the five examples, found %v", files)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "lab")
+			id := strings.TrimSuffix(filepath.Base(f), ".yaml")
+			t.Cleanup(func() { styx(t, bin, "lab", "down", f, "--dir", dir) })
+			out, code := styx(t, bin, "lab", "up", f, "--dir", dir, "--test", "--down")
+			t.Log("\n" + out)
+			if code != 0 {
+				t.Fatalf("lab up --test exited %d", code)
+			}
+			m := regexp.MustCompile(`(\d+) passed, 0 failed`).FindStringSubmatch(out)
+			if m == nil || m[1] == "0" {
+				t.Fatalf("no passing result line in the output")
+			}
+			_ = id
+		})
+	}
+}
+
+// TestIntegrationLabBroken breaks a running S1 lab the way users do and
+// checks that lab test fails with a message pointing at the cause: a PSK
+// that differs on one side, and a DNAT without the IPsec policy match.
+func TestIntegrationLabBroken(t *testing.T) {
+	needLab(t)
+	bin := buildStyx(t)
+	topo := "../../examples/s1-iot-cloud.yaml"
+	dir := filepath.Join(t.TempDir(), "lab")
+	t.Cleanup(func() {
+		styx(t, bin, "lab", "down", topo, "--dir", dir)
+		assertClean(t, "s1iotclo")
+	})
+	if out, code := styx(t, bin, "lab", "up", topo, "--dir", dir); code != 0 {
+		t.Fatalf("lab up: %s", out)
+	}
+	exec := func(node string, args ...string) string {
+		out, code := styx(t, bin, append([]string{"lab", "exec", topo, "--dir", dir, node, "--"}, args...)...)
+		if code != 0 {
+			t.Fatalf("lab exec %s %v: %s", node, args, out)
+		}
+		return out
+	}
+	t.Run("dnat-without-policy-match", func(t *testing.T) {
+		// a DNAT that does not require IPsec publishes the server to the internet
+		exec("cloud", "nft", "insert", "rule", "inet", "styx", "dstnat", "ip", "daddr", "172.30.30.30", "tcp", "dport", "8080", "dnat", "ip", "to", "10.0.0.2:8080")
+		exec("cloud", "nft", "insert", "rule", "inet", "styx", "forward", "ct", "status", "dnat", "accept")
+		out, code := styx(t, bin, "lab", "test", topo, "--dir", dir)
+		t.Log("\n" + out)
+		if code == 0 || !regexp.MustCompile(`FAIL\s+internet -> iot-api .*but the expectation is deny`).MatchString(out) {
+			t.Fatalf("lab test did not catch the plaintext DNAT (exit %d)", code)
+		}
+	})
+	t.Run("psk-mismatch", func(t *testing.T) {
+		// cloud gets another key for sitea; the tunnel is renegotiated
+		exec("cloud", "sh", "-c", `printf 'secrets { ike-cloud-sitea { id-1 = @cloud
+id-2 = @sitea
+secret = 0sd3JvbmctcHNrLXdyb25nLXBzay13cm9uZy1wc2std3Jvbmc= } }' > /tmp/wrong.conf && swanctl --load-creds --clear --noprompt --file /tmp/wrong.conf && rm /tmp/wrong.conf`)
+		exec("sitea", "swanctl", "--terminate", "--ike", "cloud-sitea", "--force")
+		exec("sitea", "sh", "-c", "swanctl --initiate --child cloud-sitea --timeout 5 || true")
+		out, code := styx(t, bin, "lab", "test", topo, "--dir", dir)
+		t.Log("\n" + out)
+		if code == 0 || !regexp.MustCompile(`FAIL\s+tunnel cloud-sitea is up.*(AUTHENTICATION_FAILED|authentication of .* failed)`).MatchString(out) {
+			t.Fatalf("lab test did not point at the PSK (exit %d)", code)
+		}
+	})
+}
