@@ -39,12 +39,13 @@ func exitf(code int, format string, args ...any) error {
 // CLI is the command tree.
 type CLI struct {
 	Check    CheckCmd    `cmd:"" help:"Validate and lint topology files."`
+	Render   RenderCmd   `cmd:"" help:"Render gateway configuration files (swanctl, nftables, iptables, sysctl, routes)."`
 	Secrets  SecretsCmd  `cmd:"" help:"List the secrets a topology needs; create missing key files."`
 	Plan     PlanCmd     `cmd:"" help:"Show what apply would change on a gateway (exit 2 = changes)."`
 	Apply    ApplyCmd    `cmd:"" help:"Make a gateway match the topology (charon over VICI, nftables, sysctls, routes)."`
+	Status   StatusCmd   `cmd:"" help:"Show SAs, counters and health of a gateway."`
 	Lab      LabCmd      `cmd:"" help:"Run the whole network on this host in namespaces, with real strongSwan, and test it."`
 	LabAgent LabAgentCmd `cmd:"" name:"lab-agent" hidden:"" help:"Lab helper run inside namespaces."`
-	Render   RenderCmd   `cmd:"" help:"Render gateway configuration files (swanctl, nftables, iptables, sysctl, routes)."`
 	Help     HelpCmd     `cmd:"" help:"Show help for a command."`
 	Version  VersionCmd  `cmd:"" help:"Print the styx version."`
 }
