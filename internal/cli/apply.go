@@ -18,12 +18,13 @@ import (
 
 // gatewayTarget are the flags that select a gateway and reach it.
 type gatewayTarget struct {
-	File     string `arg:"" help:"Topology file." type:"path"`
-	Gateway  string `short:"g" required:"" help:"Gateway to act on."`
-	Socket   string `help:"charon's VICI socket." default:"/var/run/charon.vici"`
-	State    string `help:"Directory for styx's state (what the last apply did)." default:"/var/lib/styx"`
-	Firewall string `help:"Firewall backend: nft, or none to leave the firewall alone." enum:"nft,none" default:"nft"`
-	NetNS    string `name:"netns" help:"Run the gateway's commands in this network namespace." hidden:""`
+	File      string `arg:"" help:"Topology file." type:"path"`
+	Gateway   string `short:"g" required:"" help:"Gateway to act on."`
+	Socket    string `help:"charon's VICI socket." default:"/var/run/charon.vici"`
+	State     string `help:"Directory for styx's state (what the last apply did)." default:"/var/lib/styx"`
+	Firewall  string `help:"Firewall backend: nft, or none to leave the firewall alone." enum:"nft,none" default:"nft"`
+	NetNS     string `name:"netns" help:"Run the gateway's commands in this network namespace." hidden:""`
+	Dataplane string `help:"Override the gateway's data plane: kernel or libipsec (the lab sets STYX_DATAPLANE)." enum:",kernel,libipsec" default:"" env:"STYX_DATAPLANE"`
 }
 
 // engine builds the apply engine and the desired state for the target.
@@ -31,6 +32,9 @@ func (t *gatewayTarget) engine(env *Env) (*apply.Engine, apply.Desired, *vici.Cl
 	net, err := loadChecked(env, t.File)
 	if err != nil {
 		return nil, apply.Desired{}, nil, err
+	}
+	if t.Dataplane != "" {
+		net.SetDataplane(topology.Dataplane(t.Dataplane))
 	}
 	d, err := DesiredState(net, t.Gateway, t.File, secret.OS{Getenv: env.Getenv}, false)
 	if err != nil {

@@ -171,5 +171,6 @@ func splitLines(src []byte) []string {
 	if len(src) == 0 {
 		return nil
 	}
-	return strings.Split(strings.TrimRight(string(src), "\n"), "\n")
+	text := strings.ReplaceAll(strings.ReplaceAll(string(src), "\r\n", "\n"), "\r", "\n")
+	return strings.Split(strings.TrimRight(text, "\n"), "\n")
 }

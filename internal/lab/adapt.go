@@ -15,9 +15,7 @@ import (
 // actions become start. It returns one line per part left out, for the
 // user: the lab never pretends to test what it cannot run.
 func Adapt(net *topology.Network, dataplane string) []string {
-	for _, g := range net.Gateways {
-		g.Dataplane = topology.Dataplane(dataplane)
-	}
+	net.SetDataplane(topology.Dataplane(dataplane))
 	if dataplane != "libipsec" {
 		return nil
 	}
@@ -30,9 +28,6 @@ func Adapt(net *topology.Network, dataplane string) []string {
 		return false
 	})
 	for _, t := range net.Tunnels {
-		if strings.Contains(t.Start, "trap") {
-			t.Start = "start" // kernel-libipsec has no trap policies
-		}
 		for _, c := range t.Children {
 			if c.GRE != nil {
 				skipped = append(skipped, fmt.Sprintf("tunnel %s/%s: GRE device (this kernel has no GRE); the CHILD_SA is still negotiated", t.Name, c.Name))

@@ -141,3 +141,75 @@ secret = 0sd3JvbmctcHNrLXdyb25nLXBzay13cm9uZy1wc2std3Jvbmc= } }' > /tmp/wrong.co
 		}
 	})
 }
+
+// TestIntegrationApplyKeepsSAs: with both tunnels of a hub up, changing one
+// tunnel's lifetime and re-applying reloads only that connection; the
+// other tunnel keeps its IKE_SA (same unique id). A second apply is a no-op.
+func TestIntegrationApplyKeepsSAs(t *testing.T) {
+	needLab(t)
+	bin := buildStyx(t)
+	dir := t.TempDir()
+	topo := filepath.Join(dir, "two.yaml")
+	write := func(lifetime string) {
+		os.WriteFile(topo, []byte(`styx: 1
+gateways:
+  hub: {public: 192.0.2.1, lan: 10.0.0.0/24}
+  a:   {public: 192.0.2.11, lan: 10.1.0.0/24}
+  b:   {public: 192.0.2.12, lan: 10.2.0.0/24}
+tunnels:
+  - between: [a, hub]
+    psk: {value: "0sdGVzdC1rZXktZm9yLXR1bm5lbC1hLW9ubHktaW4tdGhlLWxhYg=="}
+    lifetime: {child: `+lifetime+`}
+  - between: [b, hub]
+    psk: {value: "0sdGVzdC1rZXktZm9yLXR1bm5lbC1iLW9ubHktaW4tdGhlLWxhYg=="}
+lab:
+  hosts:
+    pa: {behind: a, address: 10.1.0.10}
+    srv: {behind: hub, address: 10.0.0.10, serve: [tcp/80]}
+  expect:
+    - {from: pa, to: "srv:80/tcp", result: allow}
+`), 0o644)
+	}
+	write("1h")
+	labdir := filepath.Join(dir, "lab")
+	t.Cleanup(func() { styx(t, bin, "lab", "down", topo, "--dir", labdir); assertClean(t, "two") })
+	if out, code := styx(t, bin, "lab", "up", topo, "--dir", labdir); code != 0 {
+		t.Fatalf("lab up: %s", out)
+	}
+	ikeIDs := func() map[string]string {
+		out, code := styx(t, bin, "lab", "exec", topo, "--dir", labdir, "hub", "--", bin, "status", "--format", "json")
+		if code != 0 && code != 2 {
+			t.Fatalf("status: %s", out)
+		}
+		ids := map[string]string{}
+		for _, m := range regexp.MustCompile(`"name": "([a-z-]+)",\s+"unique_id": "(\d+)",\s+"version"`).FindAllStringSubmatch(out, -1) {
+			ids[m[1]] = m[2]
+		}
+		return ids
+	}
+	before := ikeIDs()
+	if before["a-hub"] == "" || before["b-hub"] == "" {
+		t.Fatalf("both tunnels should be up before the change: %v", before)
+	}
+	write("2h")
+	hubDir := filepath.Join(labdir, "hub")
+	apply := func() string {
+		out, code := styx(t, bin, "lab", "exec", topo, "--dir", labdir, "hub", "--", bin, "apply", topo, "--gateway", "hub", "--state", filepath.Join(hubDir, "state"))
+		if code != 0 {
+			t.Fatalf("apply exited %d:\n%s", code, out)
+		}
+		return out
+	}
+	out := apply()
+	t.Log("\n" + out)
+	if !strings.Contains(out, "~ connection a-hub") || strings.Contains(out, "b-hub") {
+		t.Fatalf("apply should reload only a-hub:\n%s", out)
+	}
+	after := ikeIDs()
+	if after["b-hub"] != before["b-hub"] {
+		t.Errorf("b-hub IKE_SA changed: %s -> %s (an unchanged tunnel must keep its SA)", before["b-hub"], after["b-hub"])
+	}
+	if out := apply(); !strings.Contains(out, "up to date, nothing changed") {
+		t.Errorf("second apply changed something:\n%s", out)
+	}
+}

@@ -141,6 +141,29 @@ func (l *linter) lanPos(g *topology.Gateway, i int) diag.Pos {
 	return g.At
 }
 
+// tunnelDef returns the tunnel block a tunnel came from.
+func (l *linter) tunnelDef(t *topology.Tunnel) *topology.TunnelDef {
+	if l.file == nil {
+		return nil
+	}
+	for i := range l.file.Tunnels {
+		if l.file.Tunnels[i].At == t.At {
+			return &l.file.Tunnels[i]
+		}
+	}
+	return nil
+}
+
+// at returns the first valid position, else fallback.
+func at(fallback diag.Pos, candidates ...diag.Pos) diag.Pos {
+	for _, p := range candidates {
+		if p.IsValid() {
+			return p
+		}
+	}
+	return fallback
+}
+
 func severityFor(s crypto.Severity) diag.Severity {
 	switch s {
 	case crypto.Error:

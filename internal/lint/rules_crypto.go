@@ -29,6 +29,9 @@ func (l *linter) protocol() {
 				"tunnel %s uses IKEv1", t.Name)
 		}
 		if t.Aggressive {
+			if d := l.tunnelDef(t); d != nil {
+				pos = at(pos, d.Aggressive.At)
+			}
 			sev := diag.Error
 			if l.profile == crypto.Legacy && t.Auth.Method != topology.AuthPSK {
 				sev = diag.Warning

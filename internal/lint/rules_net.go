@@ -338,6 +338,23 @@ func (l *linter) lanPathExists(a, b *topology.Gateway) bool {
 	return false
 }
 
+// poolPos finds the position of a pool prefix of a remote access entry.
+func (l *linter) poolPos(ra *topology.RemoteAccess, p netip.Prefix) diag.Pos {
+	if l.file != nil {
+		for _, d := range l.file.RemoteAccess {
+			if d.Name.V != ra.Name {
+				continue
+			}
+			for _, s := range d.Pool {
+				if q, err := topology.ParsePrefix(s.V); err == nil && q == p {
+					return s.At
+				}
+			}
+		}
+	}
+	return ra.At
+}
+
 func (l *linter) pools() {
 	var seen []struct {
 		p    netip.Prefix
@@ -348,14 +365,14 @@ func (l *linter) pools() {
 			for _, g := range l.net.Gateways {
 				for _, lan := range g.LAN {
 					if lan.Overlaps(p) {
-						l.add(diag.Error, ra.At, RulePoolOverlap, "pick a pool outside every lan, e.g. from 100.64.0.0/10 or another private range",
+						l.add(diag.Error, l.poolPos(ra, p), RulePoolOverlap, "pick a pool outside every lan, e.g. from 100.64.0.0/10 or another private range",
 							"remote access %s: pool %s overlaps lan %s of gateway %s", ra.Name, p, lan, g.Name)
 					}
 				}
 			}
 			for _, s := range seen {
 				if s.p.Overlaps(p) {
-					l.add(diag.Error, ra.At, RulePoolOverlap, "give each remote access service its own pool",
+					l.add(diag.Error, l.poolPos(ra, p), RulePoolOverlap, "give each remote access service its own pool",
 						"remote access %s: pool %s overlaps pool %s of %s", ra.Name, p, s.p, s.name)
 				}
 			}

@@ -31,7 +31,16 @@ func (l *linter) leaks() {
 			if g.Dataplane == topology.Libipsec {
 				why = "kernel-libipsec has no trap policies"
 			}
-			l.add(diag.Warning, g.At, RuleLeak,
+			pos := g.At
+			if l.file != nil {
+				if def, ok := l.file.Gateways.Get(g.Name); ok {
+					pos = at(g.At, def.Firewall.At)
+				}
+				if !pos.IsValid() || pos == g.At {
+					pos = at(g.At, l.file.Defaults.Firewall.At)
+				}
+			}
+			l.add(diag.Warning, pos, RuleLeak,
 				"keep styx's firewall on this gateway (firewall: accept or drop): it drops traffic for the remote selectors that is not going into the tunnel",
 				"gateway %s (firewall: none): while tunnel %s is down, traffic to %s leaves unencrypted (%s)", g.Name, t.Name, strings.Join(remote, ", "), why)
 		}
@@ -47,15 +56,24 @@ func (l *linter) lifecycle() {
 				init = i
 			}
 		}
+		def := l.tunnelDef(t)
 		if init < 0 {
-			l.add(diag.Info, t.At, RuleNoInitiator, "set initiator: to the gateway that should bring the tunnel up",
+			pos := t.At
+			if def != nil {
+				pos = at(t.At, def.Initiator.At)
+			}
+			l.add(diag.Info, pos, RuleNoInitiator, "set initiator: to the gateway that should bring the tunnel up",
 				"tunnel %s: initiator: none, nobody brings it up", t.Name)
 		} else if g := t.Ends[init].Gateway; g.Dataplane == topology.Libipsec && strings.Contains(t.Start, "trap") {
 			l.add(diag.Warning, l.startPos(t), RuleTrapLibipsec, "use start: start on gateways with kernel-libipsec",
 				"tunnel %s: start: %s does not work on gateway %s (kernel-libipsec drops packets that hit a trap)", t.Name, t.Start, g.Name)
 		}
 		if t.Close == "start" {
-			l.add(diag.Warning, t.At, RuleCloseStart, "use close_action: trap (or none) and let one side initiate",
+			pos := t.At
+			if def != nil {
+				pos = at(t.At, def.Close.At)
+			}
+			l.add(diag.Warning, pos, RuleCloseStart, "use close_action: trap (or none) and let one side initiate",
 				"tunnel %s: close_action: start on both ends can cause renegotiation storms", t.Name)
 		}
 	}
@@ -87,7 +105,14 @@ func (l *linter) mtu() {
 			ov := topology.Overhead(t, g, peer)
 			inner := g.MTU - ov.Total()
 			if t.Mode == "route" && t.IfMTU > inner {
-				l.add(diag.Error, t.At, RuleMTU, fmt.Sprintf("use mtu: auto (%d) or less", inner),
+				pos := t.At
+				if def := l.tunnelDef(t); def != nil {
+					pos = at(t.At, def.Interface.MTU.At)
+				}
+				if pos == t.At && l.file != nil {
+					pos = at(t.At, l.file.Defaults.Interface.MTU.At)
+				}
+				l.add(diag.Error, pos, RuleMTU, fmt.Sprintf("use mtu: auto (%d) or less", inner),
 					"tunnel %s on %s: interface mtu %d does not fit: %d - %s = %d", t.Name, g.Name, t.IfMTU, g.MTU, ov, inner)
 			}
 			for _, c := range t.Children {
@@ -96,7 +121,7 @@ func (l *linter) mtu() {
 				}
 				greMax := inner - topology.GREOverhead(c.GRE)
 				if c.GRE.MTU > greMax {
-					l.add(diag.Error, c.GRE.At, RuleMTU, fmt.Sprintf("use mtu: auto (%d) or less", greMax),
+					l.add(diag.Error, l.greMTUPos(t, c), RuleMTU, fmt.Sprintf("use mtu: auto (%d) or less", greMax),
 						"tunnel %s, child %s on %s: GRE mtu %d does not fit: %d - %s - GRE %d = %d", t.Name, c.Name, g.Name, c.GRE.MTU, g.MTU, ov, topology.GREOverhead(c.GRE), greMax)
 				}
 			}
@@ -119,4 +144,16 @@ func carriesV6(t *topology.Tunnel) bool {
 		}
 	}
 	return false
+}
+
+// greMTUPos finds the `mtu:` of a child's gre: block.
+func (l *linter) greMTUPos(t *topology.Tunnel, c *topology.Child) diag.Pos {
+	if def := l.tunnelDef(t); def != nil {
+		for _, cd := range def.Children {
+			if cd.Name.V == c.Name && cd.GRE != nil {
+				return at(c.GRE.At, cd.GRE.MTU.At)
+			}
+		}
+	}
+	return c.GRE.At
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/styx-vpn/styx/internal/crypto"
 	"github.com/styx-vpn/styx/internal/diag"
 	"github.com/styx-vpn/styx/internal/lint"
+	"github.com/styx-vpn/styx/internal/topology"
 )
 
 // ruleCase is one lint rule: a topology that triggers it and a closely
@@ -66,7 +67,7 @@ tunnels:
 	},
 	{
 		name: "overlapping prefixes in explicit selectors",
-		rule: lint.RuleOverlap, sev: diag.Error, pos: "10:40",
+		rule: lint.RuleOverlap, sev: diag.Error, pos: "11:41",
 		msg: "gateway a would route 10.2.0.0/24 into tunnel a-b (to b) and 10.2.0.128/25 into tunnel a-c (to c)",
 		trigger: base3 + `  - {between: [a, b], psk: {env: PSK}}
   - between: [a, c]
@@ -75,7 +76,7 @@ tunnels:
       - {name: x, ts: {c: [10.3.0.0/24, 10.2.0.128/25]}}
 `,
 		// redundant gateways of one site may share prefixes
-		quiet: strings.Replace(base3, "lan: 10.3.0.0/24}", "lan: 10.3.0.0/24, site: dc}", 1) + `  - {between: [a, b], psk: {env: PSK}}
+		quiet: strings.NewReplacer("lan: 10.2.0.0/24}", "lan: 10.2.0.0/24, site: dc}", "lan: 10.3.0.0/24}", "lan: 10.3.0.0/24, site: dc}").Replace(base3) + `  - {between: [a, b], psk: {env: PSK}}
   - between: [a, c]
     psk: {env: PSK2}
     children:
@@ -84,7 +85,7 @@ tunnels:
 	},
 	{
 		name: "selector outside the lan",
-		rule: lint.RuleTSOutside, sev: diag.Error, pos: "11:35",
+		rule: lint.RuleTSOutside, sev: diag.Error, pos: "11:31",
 		msg: "tunnel a-b, child web: selector 10.9.0.0/24 on gateway a is not inside its lan, addresses or SNAT address",
 		trigger: base3 + `  - between: [a, b]
     psk: {env: PSK}
@@ -101,7 +102,7 @@ tunnels:
 	},
 	{
 		name: "selector outside the lan of an external peer is a warning",
-		rule: lint.RuleTSOutside, sev: diag.Warning, pos: "11:26",
+		rule: lint.RuleTSOutside, sev: diag.Warning, pos: "11:18",
 		msg: "selector 10.8.0.0/24 on gateway c",
 		trigger: strings.Replace(base3, "lan: 10.3.0.0/24}", "lan: 10.3.0.0/24, external: true}", 1) + `  - between: [a, c]
     psk: {env: PSK}
@@ -162,8 +163,7 @@ tunnels:
 	{
 		name: "aggressive mode",
 		rule: lint.RuleAggressive, sev: diag.Error, pos: "8:17",
-		msg:    "tunnel a-b uses IKEv1 aggressive mode",
-		posBug: "rules_crypto.go protocol() reports aggressive mode at t.VersionAt, else t.At (the tunnel block), not at `aggressive: true`",
+		msg: "tunnel a-b uses IKEv1 aggressive mode",
 		trigger: base3 + `  - between: [a, b]
     aggressive: true
     psk: {env: PSK}
@@ -203,7 +203,7 @@ tunnels:
 	},
 	{
 		name: "one key under two names",
-		rule: lint.RulePSKReused, sev: diag.Warning, pos: "8:33",
+		rule: lint.RulePSKReused, sev: diag.Warning, pos: "8:34",
 		msg:     "tunnel a-c has the same pre-shared key as tunnel a-b",
 		secrets: []string{"env PSK_AB", key1, "env PSK_AC", key1, "env PSK_AC2", key2},
 		trigger: base3 + `  - {between: [a, b], psk: {env: PSK_AB}}
@@ -254,9 +254,8 @@ tunnels:
 	},
 	{
 		name: "no firewall on a responder",
-		rule: lint.RuleLeak, sev: diag.Warning, pos: "4:50",
-		msg:    "gateway b (firewall: none): while tunnel a-b is down, traffic to 10.1.0.0/24 leaves unencrypted (it does not initiate with a trap)",
-		posBug: "rules_path.go leaks() reports at g.At (the gateway's name), not at the `firewall: none` the hint asks to change",
+		rule: lint.RuleLeak, sev: diag.Warning, pos: "4:54",
+		msg: "gateway b (firewall: none): while tunnel a-b is down, traffic to 10.1.0.0/24 leaves unencrypted (it does not initiate with a trap)",
 		trigger: strings.Replace(base3, "lan: 10.2.0.0/24}", "lan: 10.2.0.0/24, firewall: none}", 1) + `  - between: [a, b]
     psk: {env: PSK}
 `,
@@ -299,7 +298,7 @@ tunnels:
 	},
 	{
 		name: "service no tunnel carries",
-		rule: lint.RuleServiceNoTunnel, sev: diag.Error, pos: "14:12",
+		rule: lint.RuleServiceNoTunnel, sev: diag.Error, pos: "13:12",
 		msg: "service iot-api: no tunnel carries 172.30.30.30:8080/tcp from sitea to cloud",
 		trigger: `styx: 1
 gateways:
@@ -414,9 +413,8 @@ allow:
 	},
 	{
 		name: "seed 002: route-based tunnel with mtu 1500",
-		rule: lint.RuleMTU, sev: diag.Error, pos: "8:29",
-		msg:    "tunnel v1-1-v3-2 on v1-1: interface mtu 1500 does not fit: 1500 - ESP overhead 77 (IPv6 40 + ESP 8 + IV 8 + pad 5 + ICV 16) = 1423",
-		posBug: "rules_path.go mtu() reports an interface mtu at t.At (the tunnel block), not at the `mtu: 1500` value (the model keeps no position for IfMTU)",
+		rule: lint.RuleMTU, sev: diag.Error, pos: "8:33",
+		msg: "tunnel v1-1-v3-2 on v1-1: interface mtu 1500 does not fit: 1500 - ESP overhead 77 (IPv6 40 + ESP 8 + IV 8 + pad 5 + ICV 16) = 1423",
 		trigger: `styx: 1
 gateways:
   v1-1: {public: "2001:db8:1::1", lan: "2001:db8:a1::/64"}
@@ -441,8 +439,7 @@ tunnels:
 	{
 		name: "seed 004: GRE mtu 1476 over ESP",
 		rule: lint.RuleMTU, sev: diag.Error, pos: "24:16",
-		msg:    "tunnel cloud-dc, child gre on cloud: GRE mtu 1476 does not fit: 1500 - ESP overhead 65 (IPv4 20 + UDP 8 + ESP 8 + IV 8 + pad 5 + ICV 16) - GRE 24 = 1411",
-		posBug: "rules_path.go mtu() reports a GRE mtu at c.GRE.At, the first key of the gre: mapping (here address:), not at the `mtu: 1476` value",
+		msg:     "tunnel cloud-dc, child gre on cloud: GRE mtu 1476 does not fit: 1500 - ESP overhead 65 (IPv4 20 + UDP 8 + ESP 8 + IV 8 + pad 5 + ICV 16) - GRE 24 = 1411",
 		trigger: seed004("mtu: 1476"),
 		quiet:   seed004("mtu: 1411"),
 	},
@@ -483,8 +480,7 @@ tunnels:
 	{
 		name: "pool overlaps a lan",
 		rule: lint.RulePoolOverlap, sev: diag.Error, pos: "9:11",
-		msg:    "remote access rw: pool 10.2.0.128/25 overlaps lan 10.2.0.0/24 of gateway b",
-		posBug: "rules_net.go pools() reports at ra.At (the remote_access entry), not at the pool: value",
+		msg: "remote access rw: pool 10.2.0.128/25 overlaps lan 10.2.0.0/24 of gateway b",
 		trigger: base3[:len(base3)-len("tunnels:\n")] + `remote_access:
   - name: rw
     gateway: a
@@ -499,8 +495,7 @@ tunnels:
 	{
 		name: "two pools overlap",
 		rule: lint.RulePoolOverlap, sev: diag.Error, pos: "12:11",
-		msg:    "remote access rw2: pool 100.64.0.128/25 overlaps pool 100.64.0.0/24 of rw",
-		posBug: "rules_net.go pools() reports at ra.At (the remote_access entry), not at the pool: value",
+		msg: "remote access rw2: pool 100.64.0.128/25 overlaps pool 100.64.0.0/24 of rw",
 		trigger: base3[:len(base3)-len("tunnels:\n")] + `remote_access:
   - name: rw
     gateway: a
@@ -521,8 +516,7 @@ tunnels:
 	{
 		name: "close_action start",
 		rule: lint.RuleCloseStart, sev: diag.Warning, pos: "8:19",
-		msg:    "tunnel a-b: close_action: start on both ends can cause renegotiation storms",
-		posBug: "rules_path.go lifecycle() reports close_action at t.At (the tunnel block), not at the `close_action: start` value",
+		msg: "tunnel a-b: close_action: start on both ends can cause renegotiation storms",
 		trigger: base3 + `  - between: [a, b]
     close_action: start
     psk: {env: PSK}
@@ -535,8 +529,7 @@ tunnels:
 	{
 		name: "nobody initiates",
 		rule: lint.RuleNoInitiator, sev: diag.Info, pos: "8:16",
-		msg:    "tunnel a-b: initiator: none, nobody brings it up",
-		posBug: "rules_path.go lifecycle() reports at t.At (the tunnel block), not at the `initiator: none` value",
+		msg: "tunnel a-b: initiator: none, nobody brings it up",
 		trigger: base3 + `  - between: [a, b]
     initiator: none
     psk: {env: PSK}
@@ -563,6 +556,11 @@ lab:
     h1: {behind: a, address: 10.1.0.5}
 `,
 	},
+}
+
+// reader is the fake secret store of a case: the common keys plus its own.
+func (c ruleCase) reader() *fakeSecrets {
+	return newFakeSecrets(append([]string{"env PSK", key1, "env PSK2", key2, "env PSK_s1", key3, "env PSK_s2", key4}, c.secrets...)...)
 }
 
 func seed004(greMTU string) string {
@@ -595,7 +593,8 @@ tunnels:
 
 // cryptoRules are the rule ids that come from the crypto package (tested
 // there).
-var cryptoRules = []string{crypto.RuleWeak, crypto.RuleInvalid, crypto.RuleNoInteg, crypto.RuleNoPFS, crypto.RuleDefaults, crypto.RulePSKWeak}
+var cryptoRules = []string{crypto.RuleWeak, crypto.RuleInvalid, crypto.RuleNoInteg, crypto.RuleNoPFS, crypto.RuleDefaults,
+	crypto.RuleIgnored, crypto.RuleOrder, crypto.RuleIKEv1Multi, crypto.RulePSKWeak}
 
 // TestEveryRuleHasCases: every non-crypto rule in lint.Rules has a case
 // in ruleCases, and every case names a listed rule.
@@ -636,9 +635,7 @@ func TestEveryRuleHasCases(t *testing.T) {
 func TestRules(t *testing.T) {
 	for _, c := range ruleCases {
 		t.Run(c.name, func(t *testing.T) {
-			secrets := newFakeSecrets(append([]string{"env PSK", key1, "env PSK2", key2, "env PSK_s1", key3, "env PSK_s2", key4}, c.secrets...)...)
-			opts := lint.Options{Profile: c.profile, Secrets: secrets}
-			got := byRule(check(t, c.trigger, opts, false), c.rule)
+			got := byRule(check(t, c.trigger, lint.Options{Profile: c.profile, Secrets: c.reader()}, false), c.rule)
 			var found *diag.Diagnostic
 			for i, d := range got {
 				if d.Severity == c.sev && strings.Contains(d.Message, c.msg) {
@@ -652,7 +649,7 @@ func TestRules(t *testing.T) {
 			if found.File != "net.yaml" || found.Hint == "" {
 				t.Errorf("diagnostic %s: file %q, hint %q", found, found.File, found.Hint)
 			}
-			if q := byRule(check(t, c.quiet, lint.Options{Profile: c.profile, Secrets: newFakeSecrets(append([]string{"env PSK", key1, "env PSK2", key2, "env PSK_s1", key3, "env PSK_s2", key4}, c.secrets...)...)}, false), c.rule); len(q) > 0 {
+			if q := byRule(check(t, c.quiet, lint.Options{Profile: c.profile, Secrets: c.reader()}, false), c.rule); len(q) > 0 {
 				t.Errorf("the quiet variant triggers %s:\n%s", c.rule, formatDiags(q))
 			}
 			pos := found.Pos.String()
@@ -667,5 +664,34 @@ func TestRules(t *testing.T) {
 				t.Errorf("position %s, want %s:\n%s", pos, c.pos, b.String())
 			}
 		})
+	}
+}
+
+// TestRulesWithoutFile: Run accepts a nil *topology.File (positions then
+// come from the model) and finds the same problems.
+func TestRulesWithoutFile(t *testing.T) {
+	for _, c := range ruleCases {
+		net, file, diags, err := topology.LoadBytes("net.yaml", []byte(c.trigger))
+		if err != nil || net == nil || diags.HasErrors() {
+			t.Fatalf("%s: does not load: %v", c.name, err)
+		}
+		with := lint.Run(net, file, lint.Options{Profile: c.profile, Secrets: c.reader()})
+		without := lint.Run(net, nil, lint.Options{Profile: c.profile, Secrets: c.reader()})
+		rules := func(l diag.List) []string {
+			var out []string
+			for _, d := range l {
+				out = append(out, d.Rule+"/"+d.Severity.String())
+			}
+			slices.Sort(out)
+			return out
+		}
+		if !slices.Equal(rules(with), rules(without)) {
+			t.Errorf("%s: with file %v, without %v", c.name, rules(with), rules(without))
+		}
+		for _, d := range without {
+			if !d.Pos.IsValid() {
+				t.Errorf("%s: without file, %s has no position", c.name, d)
+			}
+		}
 	}
 }

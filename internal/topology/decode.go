@@ -20,7 +20,9 @@ type decoder struct {
 	file    string
 	diags   *diag.List
 	anchors map[string]ast.Node
+	entries map[ast.Node][]*ast.MappingValueNode
 	depth   int
+	merged  int
 }
 
 // yamlValue is implemented by types that decode themselves.
@@ -68,9 +70,6 @@ func (d *decoder) resolve(n ast.Node) ast.Node {
 		case *ast.TagNode:
 			n = v.Value
 		case *ast.AnchorNode:
-			if v.Name != nil {
-				d.anchors[v.Name.GetToken().Value] = v.Value
-			}
 			n = v.Value
 		case *ast.AliasNode:
 			name := ""
@@ -92,10 +91,20 @@ func (d *decoder) resolve(n ast.Node) ast.Node {
 	return n
 }
 
+// maxMerged bounds the entries merge keys may produce in one file, so that
+// nested merges of aliases cannot blow up exponentially.
+const maxMerged = 10000
+
 // mappingEntries returns the key/value pairs of a mapping node (a single-key
 // mapping is represented by goccy as a bare MappingValueNode), with merge
-// keys (<<: *alias) expanded. ok is false if n is not a mapping.
+// keys (<<: *alias, <<: [*a, *b]) expanded as YAML says: explicit keys win
+// over merged ones wherever they are written, and among merged mappings the
+// first one wins. Merged entries have a nil Start, so that decodeStruct does
+// not report them as duplicates. ok is false if n is not a mapping.
 func (d *decoder) mappingEntries(n ast.Node) (entries []*ast.MappingValueNode, ok bool) {
+	if cached, hit := d.entries[n]; hit {
+		return cached, true
+	}
 	var raw []*ast.MappingValueNode
 	switch v := n.(type) {
 	case *ast.MappingNode:
@@ -105,40 +114,76 @@ func (d *decoder) mappingEntries(n ast.Node) (entries []*ast.MappingValueNode, o
 	default:
 		return nil, false
 	}
+	explicit := map[string]bool{}
 	for _, mv := range raw {
-		if mv.Key != nil && mv.Key.IsMergeKey() {
-			d.depth++
-			if d.depth > 32 {
-				d.errorf(posOf(mv), RuleSyntax, "", "merge keys nested too deeply")
-				d.depth--
-				continue
-			}
-			target := d.resolve(mv.Value)
-			var merged []*ast.MappingValueNode
-			if sq, isSeq := target.(*ast.SequenceNode); isSeq {
-				for _, it := range sq.Values {
-					m, ok := d.mappingEntries(d.resolve(it))
-					if !ok {
-						d.errorf(posOf(it), RuleType, "merge (<<) only mappings", "merge key value is not a mapping")
-					}
-					merged = append(merged, m...)
-				}
-			} else if m, ok := d.mappingEntries(target); ok {
-				merged = m
-			} else {
-				d.errorf(posOf(mv), RuleType, "merge (<<) only mappings", "merge key value is not a mapping")
-			}
-			d.depth--
-			// explicit keys win over merged ones: merged entries go first and
-			// are marked so that a later explicit key is not a duplicate.
-			for _, m := range merged {
-				entries = append(entries, &ast.MappingValueNode{BaseNode: m.BaseNode, Key: m.Key, Value: m.Value, Start: nil})
-			}
+		if mv.Key == nil || !mv.Key.IsMergeKey() {
+			entries = append(entries, mv)
+			explicit[keyString(mv.Key)] = true
+		}
+	}
+	merged := map[string]bool{}
+	for _, mv := range raw {
+		if mv.Key == nil || !mv.Key.IsMergeKey() {
 			continue
 		}
-		entries = append(entries, mv)
+		d.depth++
+		if d.depth > 32 {
+			d.errorf(posOf(mv.Key), RuleSyntax, "", "merge keys nested too deeply")
+			d.depth--
+			continue
+		}
+		target := d.resolve(mv.Value)
+		var sources []ast.Node
+		if sq, isSeq := target.(*ast.SequenceNode); isSeq {
+			for _, it := range sq.Values {
+				sources = append(sources, d.resolve(it))
+			}
+		} else {
+			sources = []ast.Node{target}
+		}
+		for _, src := range sources {
+			m, ok := d.mappingEntries(src)
+			if !ok {
+				d.errorf(posOf(mv.Value), RuleType, "merge (<<) only mappings", "merge key value is not a mapping")
+				continue
+			}
+			for _, e := range m {
+				k := keyString(e.Key)
+				if explicit[k] || merged[k] {
+					continue
+				}
+				if d.merged++; d.merged > maxMerged {
+					if d.merged == maxMerged+1 {
+						d.errorf(posOf(mv.Key), RuleSyntax, "simplify the anchors and merge keys", "merge keys expand to more than %d entries", maxMerged)
+					}
+					continue
+				}
+				merged[k] = true
+				entries = append(entries, &ast.MappingValueNode{BaseNode: e.BaseNode, Key: e.Key, Value: e.Value})
+			}
+		}
+		d.depth--
 	}
+	d.entries[n] = entries
 	return entries, true
+}
+
+// collectAnchors registers every anchor of the document before decoding,
+// so that an alias may refer to an anchor under a key that is itself
+// reported as unknown.
+func (d *decoder) collectAnchors(n ast.Node) {
+	ast.Walk(anchorVisitor{d}, n)
+}
+
+type anchorVisitor struct{ d *decoder }
+
+func (v anchorVisitor) Visit(n ast.Node) ast.Visitor {
+	if a, ok := n.(*ast.AnchorNode); ok && a.Name != nil {
+		if _, seen := v.d.anchors[a.Name.GetToken().Value]; !seen {
+			v.d.anchors[a.Name.GetToken().Value] = a.Value
+		}
+	}
+	return v
 }
 
 func keyString(k ast.MapKeyNode) string {
@@ -281,9 +326,13 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value) {
 		}
 		d.decode(e.Value, v.Field(fields[i].index))
 	}
+	at := posOf(rn)
+	if len(entries) > 0 {
+		at = posOf(entries[0].Key)
+	}
 	for _, f := range fields {
 		if _, ok := seen[f.name]; !ok && f.required {
-			d.errorf(posOf(rn), RuleRequired, "", "missing required key %q", f.name)
+			d.errorf(at, RuleRequired, "", "missing required key %q", f.name)
 		}
 	}
 }

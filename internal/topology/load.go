@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -33,6 +34,9 @@ func Decode(name string, src []byte) (*File, diag.List, error) {
 			Message: fmt.Sprintf("file is larger than %d MiB", maxSize>>20)})
 		return nil, diags, fmt.Errorf("%w: file too large", ErrSyntax)
 	}
+	// goccy counts line breaks of CRLF files wrongly after comments: parse
+	// with LF line ends (columns do not change)
+	src = NormalizeNewlines(src)
 	astFile, err := parseYAML(src)
 	if err != nil {
 		d := diag.Diagnostic{File: name, Severity: diag.Error, Rule: RuleSyntax, Message: err.Error()}
@@ -54,10 +58,15 @@ func Decode(name string, src []byte) (*File, diag.List, error) {
 		return f, diags, nil
 	}
 	if len(astFile.Docs) > 1 {
-		diags.Add(diag.Diagnostic{File: name, Pos: posOf(astFile.Docs[1]), Severity: diag.Error, Rule: RuleSyntax,
+		var at diag.Pos
+		if st := astFile.Docs[1].Start; st != nil && st.Position != nil {
+			at = diag.Pos{Line: st.Position.Line, Col: st.Position.Column}
+		}
+		diags.Add(diag.Diagnostic{File: name, Pos: at, Severity: diag.Error, Rule: RuleSyntax,
 			Message: "more than one YAML document", Hint: "one file describes one network; remove the `---` separator"})
 	}
-	d := &decoder{file: name, diags: &diags, anchors: map[string]ast.Node{}}
+	d := &decoder{file: name, diags: &diags, anchors: map[string]ast.Node{}, entries: map[ast.Node][]*ast.MappingValueNode{}}
+	d.collectAnchors(astFile.Docs[0].Body)
 	body := d.resolve(astFile.Docs[0].Body)
 	if body != nil {
 		if _, ok := d.mappingEntries(body); !ok {
@@ -106,4 +115,13 @@ func LoadBytes(name string, src []byte) (*Network, *File, diag.List, error) {
 	net, rdiags := Resolve(name, f)
 	diags = append(diags, rdiags...)
 	return net, f, diags, nil
+}
+
+// NormalizeNewlines turns CRLF and lone CR line ends into LF.
+func NormalizeNewlines(src []byte) []byte {
+	if !bytes.ContainsRune(src, '\r') {
+		return src
+	}
+	src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
+	return bytes.ReplaceAll(src, []byte("\r"), []byte("\n"))
 }

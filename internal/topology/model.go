@@ -2,6 +2,7 @@ package topology
 
 import (
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/styx-vpn/styx/internal/diag"
@@ -336,4 +337,21 @@ type Expect struct {
 	To        string
 	Allow     bool
 	Encrypted *bool
+}
+
+// SetDataplane makes every gateway use data plane dp (the lab runs all
+// gateways on the data plane the kernel offers). With kernel-libipsec,
+// trap start actions become start: libipsec has no trap policies.
+func (n *Network) SetDataplane(dp Dataplane) {
+	for _, g := range n.Gateways {
+		g.Dataplane = dp
+	}
+	if dp != Libipsec {
+		return
+	}
+	for _, t := range n.Tunnels {
+		if strings.Contains(t.Start, "trap") {
+			t.Start = "start"
+		}
+	}
 }

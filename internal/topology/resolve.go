@@ -75,7 +75,9 @@ func Resolve(name string, f *File) (*Network, diag.List) {
 	slices.SortFunc(r.net.Tunnels, func(a, b *Tunnel) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(r.net.RemoteAccess, func(a, b *RemoteAccess) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(r.net.Services, func(a, b *Service) int { return cmp.Compare(a.Name, b.Name) })
-	return r.net, r.diags
+	// a block expanded into many tunnels reports a problem of the block once
+	r.diags.Sort()
+	return r.net, r.diags.Dedup()
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,30}$`)
@@ -230,6 +232,7 @@ func (r *resolver) gateway(s Str, what string) *Gateway {
 	for n := range r.gws {
 		names = append(names, n)
 	}
+	slices.Sort(names)
 	hint := "gateways are defined under gateways:"
 	if c := closest(s.V, names); c != "" {
 		hint = fmt.Sprintf("did you mean %q?", c)
@@ -259,9 +262,11 @@ func (r *resolver) secret(def *SecretDef, vars map[string]string) *Secret {
 		return s
 	}
 	sec := &Secret{At: def.At}
+	var unexpanded string
 	switch {
 	case def.File.Set:
 		p := expand(def.File.V)
+		unexpanded = p
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(r.dir, p)
 		}
@@ -269,13 +274,19 @@ func (r *resolver) secret(def *SecretDef, vars map[string]string) *Secret {
 		sec.At = def.File.At
 	case def.Env.Set:
 		sec.Env = expand(def.Env.V)
+		unexpanded = sec.Env
 		sec.At = def.Env.At
 	default:
 		sec.Value = def.Value.V
 		sec.At = def.Value.At
 	}
-	if strings.Contains(sec.File+sec.Env, "{") {
-		r.errorf(sec.At, RuleValue, "placeholders are {tunnel}, {a}, {b}, {hub} and {spoke}", "unknown placeholder in secret name %q", sec.File+sec.Env)
+	if strings.Contains(unexpanded, "{") {
+		names := make([]string, 0, len(vars))
+		for k := range vars {
+			names = append(names, "{"+k+"}")
+		}
+		slices.Sort(names)
+		r.errorf(sec.At, RuleValue, "placeholders here are "+strings.Join(names, ", ")+" ({hub} and {spoke} only in hub/spokes blocks, {user} only for users)", "unknown placeholder in secret name %q", unexpanded)
 	}
 	return sec
 }

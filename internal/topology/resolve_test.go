@@ -318,7 +318,7 @@ tunnels:
   - {between: [a, d], psk: {file: x}, auth: {method: cert}}
 `,
 			want: []wantDiag{
-				errAt("8:34", topology.RuleValue, `unknown placeholder in secret name "PSK_{peer}"`, "{tunnel}, {a}, {b}, {hub} and {spoke}"),
+				errAt("8:34", topology.RuleValue, `unknown placeholder in secret name "PSK_{peer}"`, "{a}, {b}, {tunnel}"),
 				errAt("9:29", topology.RuleValue, "a secret needs exactly one of file, env or value", ""),
 				errAt("10:29", topology.RuleValue, "psk given twice", ""),
 			},

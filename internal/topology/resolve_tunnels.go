@@ -279,7 +279,7 @@ func (r *resolver) tunnel(def *TunnelDef, family string, p pairing, c blockCommo
 	}
 	// auth
 	t.Auth.Method = c.method
-	vars := map[string]string{"tunnel": t.Name, "a": p.a.Name, "b": p.b.Name, "hub": "", "spoke": ""}
+	vars := map[string]string{"tunnel": t.Name, "a": p.a.Name, "b": p.b.Name}
 	if family == "hub" {
 		vars["hub"], vars["spoke"] = p.a.Name, p.b.Name
 	}
@@ -356,12 +356,17 @@ func (r *resolver) defaultInitiator(t *Tunnel) int {
 	return 0
 }
 
-// endKey maps a ts:/snat:/address: key to an end index.
+// endKey maps a ts:/snat:/address: key to an end index. In a hub or mesh
+// block a key may name a gateway of another tunnel of the block (per-spoke
+// selectors); that returns -2 and is skipped for this tunnel.
 func (r *resolver) endKey(t *Tunnel, k Str) int {
 	for i, e := range t.Ends {
 		if k.V == e.Gateway.Name || (t.Family == "hub" && string(e.Role) == k.V) {
 			return i
 		}
+	}
+	if _, isGW := r.gws[k.V]; isGW && t.Family != "between" {
+		return -2
 	}
 	hint := fmt.Sprintf("keys are the gateways of the tunnel (%s, %s)", t.Ends[0].Gateway.Name, t.Ends[1].Gateway.Name)
 	if t.Family == "hub" {
