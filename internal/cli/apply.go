@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/styx-vpn/styx/internal/apply"
@@ -36,7 +39,7 @@ func (t *gatewayTarget) engine(env *Env) (*apply.Engine, apply.Desired, *vici.Cl
 	if t.Dataplane != "" {
 		net.SetDataplane(topology.Dataplane(t.Dataplane))
 	}
-	d, err := DesiredState(net, t.Gateway, t.File, secret.OS{Getenv: env.Getenv}, false)
+	d, err := DesiredState(net, t.Gateway, t.File, secretReader(env), false)
 	if err != nil {
 		return nil, d, nil, exitf(ExitProblem, "%v", err)
 	}
@@ -132,7 +135,9 @@ func (c *PlanCmd) Run(env *Env) error {
 // ApplyCmd makes the gateway match the plan.
 type ApplyCmd struct {
 	gatewayTarget
-	DryRun bool `help:"Only show what would change (same as styx plan)."`
+	DryRun    bool          `help:"Only show what would change (same as styx plan)."`
+	Confirm   time.Duration `help:"Roll the apply back automatically unless styx apply --confirm-ok follows within this time (e.g. 2m)." default:"0s"`
+	ConfirmOK bool          `name:"confirm-ok" help:"Confirm a pending --confirm apply (nothing else is done)."`
 }
 
 // Help is the long help of styx apply.
@@ -146,16 +151,34 @@ undone and the error names the failed step.
 
 Running apply twice changes nothing the second time.
 
+With --confirm DURATION the apply is rolled back automatically after
+DURATION unless "styx apply --confirm-ok" confirms it first -- so a firewall
+change that cuts the operator off undoes itself.
+
 Examples:
   styx apply site.yaml --gateway cloud
   styx apply site.yaml --gateway cloud --dry-run
-  styx apply site.yaml --gateway cloud --firewall none`
+  styx apply site.yaml --gateway cloud --firewall none
+  styx apply site.yaml --gateway cloud --confirm 2m
+  styx apply site.yaml --gateway cloud --confirm-ok`
 }
 
 // Run applies.
 func (c *ApplyCmd) Run(env *Env) error {
+	if c.ConfirmOK {
+		return confirmOK(env, c.State, c.Gateway)
+	}
 	if c.DryRun {
 		return (&PlanCmd{c.gatewayTarget}).Run(env)
+	}
+	if p, err := apply.LoadPending(c.State, c.Gateway); err != nil {
+		return exitf(ExitProblem, "%v", err)
+	} else if p != nil {
+		return exitf(ExitProblem, "an apply of %s is waiting for confirmation until %s: run styx apply --confirm-ok first (or let it roll back)", c.Gateway, p.Deadline.Format(time.RFC3339))
+	}
+	prev, err := apply.LoadState(c.State, c.Gateway)
+	if err != nil {
+		return exitf(ExitProblem, "%v", err)
 	}
 	e, d, client, err := c.engine(env)
 	if err != nil {
@@ -171,8 +194,117 @@ func (c *ApplyCmd) Run(env *Env) error {
 	}
 	if len(changes) == 0 {
 		fmt.Fprintf(env.Stdout, "%s: up to date, nothing changed\n", c.Gateway)
-	} else {
-		fmt.Fprintf(env.Stdout, "%s: applied %d change(s)\n", c.Gateway, len(changes))
+		return nil
 	}
+	fmt.Fprintf(env.Stdout, "%s: applied %d change(s)\n", c.Gateway, len(changes))
+	if c.Confirm > 0 {
+		return c.armRollback(env, prev)
+	}
+	return nil
+}
+
+// armRollback records the previous state and starts the process that
+// rolls back at the deadline unless the apply is confirmed.
+func (c *ApplyCmd) armRollback(env *Env, prev *apply.State) error {
+	p := &apply.Pending{Gateway: c.Gateway, Deadline: time.Now().Add(c.Confirm), Previous: prev}
+	if err := apply.SavePending(c.State, p); err != nil {
+		return exitf(ExitProblem, "recording the rollback: %v", err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return exitf(ExitProblem, "%v", err)
+	}
+	args := []string{"confirm-wait", "--gateway", c.Gateway, "--state", c.State, "--socket", c.Socket, "--firewall", c.Firewall}
+	if c.NetNS != "" {
+		args = append(args, "--netns", c.NetNS)
+	}
+	logf, err := os.OpenFile(filepath.Join(c.State, c.Gateway+".rollback.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return exitf(ExitProblem, "%v", err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(exe, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return exitf(ExitProblem, "starting the rollback timer: %v", err)
+	}
+	p.WaiterPID = cmd.Process.Pid
+	if err := apply.SavePending(c.State, p); err != nil {
+		return exitf(ExitProblem, "%v", err)
+	}
+	cmd.Process.Release()
+	fmt.Fprintf(env.Stdout, "%s: rolls back at %s unless confirmed: styx apply %s --gateway %s --confirm-ok\n",
+		c.Gateway, p.Deadline.Format("15:04:05"), displayName(c.File), c.Gateway)
+	return nil
+}
+
+func confirmOK(env *Env, stateDir, gw string) error {
+	p, err := apply.LoadPending(stateDir, gw)
+	if err != nil {
+		return exitf(ExitProblem, "%v", err)
+	}
+	if p == nil {
+		fmt.Fprintf(env.Stdout, "%s: nothing waits for confirmation\n", gw)
+		return nil
+	}
+	if err := apply.ClearPending(stateDir, gw); err != nil {
+		return exitf(ExitProblem, "%v", err)
+	}
+	if p.WaiterPID > 0 {
+		syscall.Kill(p.WaiterPID, syscall.SIGTERM)
+	}
+	fmt.Fprintf(env.Stdout, "%s: confirmed; the automatic rollback is cancelled\n", gw)
+	return nil
+}
+
+// ConfirmWaitCmd waits for a pending apply's deadline and rolls it back
+// unless it was confirmed (started by apply --confirm).
+type ConfirmWaitCmd struct {
+	Gateway  string `required:""`
+	State    string `required:""`
+	Socket   string `required:""`
+	Firewall string `default:"nft"`
+	NetNS    string `name:"netns"`
+}
+
+// Run waits and rolls back.
+func (c *ConfirmWaitCmd) Run(env *Env) error {
+	p, err := apply.LoadPending(c.State, c.Gateway)
+	if err != nil || p == nil {
+		return err
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	select {
+	case <-sig:
+		fmt.Fprintf(env.Stdout, "%s %s: confirmed, no rollback\n", time.Now().Format(time.RFC3339), c.Gateway)
+		return nil
+	case <-time.After(time.Until(p.Deadline)):
+	}
+	if p, err = apply.LoadPending(c.State, c.Gateway); err != nil || p == nil {
+		return err // confirmed in the meantime
+	}
+	cur, _ := apply.LoadState(c.State, c.Gateway)
+	d, err := apply.DesiredFromState(p.Previous, cur)
+	if err != nil {
+		return err
+	}
+	client := vici.New(c.Socket)
+	defer client.Close()
+	run := apply.Exec{NetNS: c.NetNS}
+	e := &apply.Engine{Store: apply.ViciStore{C: client}, Creds: apply.ViciStore{C: client}, Sysctls: apply.ProcSysctls{R: run}, Runner: run, StateDir: c.State, Log: env.Stdout}
+	if c.Firewall == "nft" {
+		e.Firewall = apply.Nft{R: run}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	fmt.Fprintf(env.Stdout, "%s %s: not confirmed before %s, rolling back\n", time.Now().Format(time.RFC3339), c.Gateway, p.Deadline.Format(time.RFC3339))
+	if _, err := e.Apply(ctx, d); err != nil {
+		fmt.Fprintf(env.Stdout, "rollback failed: %v\n", err)
+		return err
+	}
+	apply.ClearPending(c.State, c.Gateway)
+	fmt.Fprintf(env.Stdout, "%s %s: rolled back\n", time.Now().Format(time.RFC3339), c.Gateway)
 	return nil
 }

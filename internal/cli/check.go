@@ -9,7 +9,6 @@ import (
 
 	"github.com/styx-vpn/styx/internal/diag"
 	"github.com/styx-vpn/styx/internal/lint"
-	"github.com/styx-vpn/styx/internal/secret"
 	"github.com/styx-vpn/styx/internal/topology"
 )
 
@@ -77,7 +76,7 @@ func (c *CheckCmd) Run(env *Env) error {
 			code = ExitUsage
 			continue
 		}
-		diags := CheckBytes(name, src, c.Profile, secret.OS{Getenv: env.Getenv})
+		diags := CheckBytes(name, src, c.Profile, secretReader(env))
 		var shown diag.List
 		for _, d := range diags {
 			if d.Severity >= minSev {

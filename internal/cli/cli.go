@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/styx-vpn/styx/internal/secret"
 )
 
 // Exit codes shared by all commands.
@@ -38,16 +40,18 @@ func exitf(code int, format string, args ...any) error {
 
 // CLI is the command tree.
 type CLI struct {
-	Check    CheckCmd    `cmd:"" help:"Validate and lint topology files."`
-	Render   RenderCmd   `cmd:"" help:"Render gateway configuration files (swanctl, nftables, iptables, sysctl, routes)."`
-	Secrets  SecretsCmd  `cmd:"" help:"List the secrets a topology needs; create missing key files."`
-	Plan     PlanCmd     `cmd:"" help:"Show what apply would change on a gateway (exit 2 = changes)."`
-	Apply    ApplyCmd    `cmd:"" help:"Make a gateway match the topology (charon over VICI, nftables, sysctls, routes)."`
-	Status   StatusCmd   `cmd:"" help:"Show SAs, counters and health of a gateway."`
-	Lab      LabCmd      `cmd:"" help:"Run the whole network on this host in namespaces, with real strongSwan, and test it."`
-	LabAgent LabAgentCmd `cmd:"" name:"lab-agent" hidden:"" help:"Lab helper run inside namespaces."`
-	Help     HelpCmd     `cmd:"" help:"Show help for a command."`
-	Version  VersionCmd  `cmd:"" help:"Print the styx version."`
+	Check    CheckCmd       `cmd:"" help:"Validate and lint topology files."`
+	Render   RenderCmd      `cmd:"" help:"Render gateway configuration files (swanctl, nftables, iptables, sysctl, routes)."`
+	Import   ImportCmd      `cmd:"" help:"Convert a legacy ipsec.conf (and ipsec.secrets) to a styx topology or swanctl.conf."`
+	Secrets  SecretsCmd     `cmd:"" help:"List the secrets a topology needs; create missing key files."`
+	Plan     PlanCmd        `cmd:"" help:"Show what apply would change on a gateway (exit 2 = changes)."`
+	Apply    ApplyCmd       `cmd:"" help:"Make a gateway match the topology (charon over VICI, nftables, sysctls, routes)."`
+	Status   StatusCmd      `cmd:"" help:"Show SAs, counters and health of a gateway."`
+	Lab      LabCmd         `cmd:"" help:"Run the whole network on this host in namespaces, with real strongSwan, and test it."`
+	LabAgent LabAgentCmd    `cmd:"" name:"lab-agent" hidden:"" help:"Lab helper run inside namespaces."`
+	Wait     ConfirmWaitCmd `cmd:"" name:"confirm-wait" hidden:"" help:"Roll back an unconfirmed apply at its deadline."`
+	Help     HelpCmd        `cmd:"" help:"Show help for a command."`
+	Version  VersionCmd     `cmd:"" help:"Print the styx version."`
 }
 
 const description = `styx turns one description of an IPsec network (a topology file) into
@@ -149,4 +153,12 @@ type VersionCmd struct{}
 func (VersionCmd) Run(env *Env) error {
 	fmt.Fprintf(env.Stdout, "styx %s\n", version)
 	return nil
+}
+
+// secretReader reads secrets from files and the environment; inside a lab
+// (styx lab exec sets STYX_LAB_SECRETS) the lab's generated stand-ins fill
+// in for secrets that do not exist.
+func secretReader(env *Env) secret.OS {
+	dir, _ := env.Getenv("STYX_LAB_SECRETS")
+	return secret.OS{Getenv: env.Getenv, Fallback: dir}
 }

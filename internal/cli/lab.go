@@ -254,7 +254,7 @@ func (c *LabExecCmd) Run(env *Env) error {
 		// the gateway's private /run: charon's default VICI socket, pid file
 		script := fmt.Sprintf("mount --bind %q /run && exec \"$@\"", filepath.Join(n.Dir, "run"))
 		cmd = exec.Command("ip", append([]string{"netns", "exec", n.NS, "sh", "-c", script, "sh"}, args...)...)
-		cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+filepath.Join(n.Dir, "strongswan.conf"), "SWANCTL_DIR="+filepath.Join(n.Dir, "rendered", "swanctl"), "STYX_DATAPLANE="+st.Dataplane)
+		cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+filepath.Join(n.Dir, "strongswan.conf"), "SWANCTL_DIR="+filepath.Join(n.Dir, "rendered", "swanctl"), "STYX_DATAPLANE="+st.Dataplane, "STYX_LAB_SECRETS="+filepath.Join(c.dir(), "secrets"))
 	} else {
 		cmd = exec.Command("ip", append([]string{"netns", "exec", n.NS}, args...)...)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/styx-vpn/styx/internal/plan"
 	"github.com/styx-vpn/styx/internal/render"
 	"github.com/styx-vpn/styx/internal/render/swanctl"
-	"github.com/styx-vpn/styx/internal/secret"
 	"github.com/styx-vpn/styx/internal/topology"
 )
 
@@ -86,7 +85,7 @@ func (c *RenderCmd) Run(env *Env) error {
 		}
 		return exitf(ExitUsage, "name a gateway with --gateway (one of: %s) or use --all --out DIR", strings.Join(names, ", "))
 	}
-	reader := secret.OS{Getenv: env.Getenv}
+	reader := secretReader(env)
 	for _, name := range gws {
 		files, err := RenderGateway(net, name, c.File, reader, c.Out == "", c.External)
 		if err != nil {
@@ -167,7 +166,7 @@ func loadChecked(env *Env, path string) (*topology.Network, error) {
 	name := displayName(path)
 	net, file, diags, err := topology.LoadBytes(name, src)
 	if err == nil && net != nil {
-		diags = append(diags, lint.Run(net, file, lint.Options{Secrets: secret.OS{Getenv: env.Getenv}})...)
+		diags = append(diags, lint.Run(net, file, lint.Options{Secrets: secretReader(env)})...)
 	}
 	diags.Sort()
 	var errs diag.List

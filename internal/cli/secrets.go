@@ -69,7 +69,7 @@ func (c *SecretsCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
-	reader := secret.OS{Getenv: env.Getenv}
+	reader := secretReader(env)
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SECRET\tSOURCE\tSTATUS")
 	missing := 0

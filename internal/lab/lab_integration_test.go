@@ -213,3 +213,56 @@ lab:
 		t.Errorf("second apply changed something:\n%s", out)
 	}
 }
+
+// TestIntegrationApplyConfirm: an apply with --confirm that is not
+// confirmed rolls itself back; a confirmed one stays.
+func TestIntegrationApplyConfirm(t *testing.T) {
+	needLab(t)
+	bin := buildStyx(t)
+	dir := t.TempDir()
+	orig := filepath.Join(dir, "s1.yaml")
+	mod := filepath.Join(dir, "s1-mod.yaml")
+	src, err := os.ReadFile("../../examples/s1-iot-cloud.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(orig, src, 0o644)
+	os.WriteFile(mod, []byte(strings.Replace(string(src), "masquerade: true            # the server", "masquerade: false            # the server", 1)), 0o644)
+	labdir := filepath.Join(dir, "lab")
+	t.Cleanup(func() { styx(t, bin, "lab", "down", orig, "--dir", labdir) })
+	if out, code := styx(t, bin, "lab", "up", orig, "--dir", labdir); code != 0 {
+		t.Fatalf("lab up: %s", out)
+	}
+	state := filepath.Join(labdir, "cloud", "state")
+	run := func(args ...string) (string, int) {
+		return styx(t, bin, append([]string{"lab", "exec", orig, "--dir", labdir, "cloud", "--", bin}, args...)...)
+	}
+	if out, code := run("apply", mod, "-g", "cloud", "--state", state, "--confirm", "2s"); code != 0 || !strings.Contains(out, "rolls back at") {
+		t.Fatalf("apply --confirm: %d %s", code, out)
+	}
+	if _, code := run("plan", orig, "-g", "cloud", "--state", state); code != 2 {
+		t.Fatalf("right after the apply the gateway should differ from the original (plan exit %d)", code)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		out, code := run("plan", orig, "-g", "cloud", "--state", state)
+		if code == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no rollback after the deadline:\n%s", out)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	// confirmed in time: stays
+	if out, code := run("apply", mod, "-g", "cloud", "--state", state, "--confirm", "3s"); code != 0 {
+		t.Fatalf("apply --confirm: %s", out)
+	}
+	if out, code := run("apply", mod, "-g", "cloud", "--state", state, "--confirm-ok"); code != 0 || !strings.Contains(out, "confirmed") {
+		t.Fatalf("--confirm-ok: %d %s", code, out)
+	}
+	time.Sleep(4 * time.Second)
+	if out, code := run("plan", mod, "-g", "cloud", "--state", state); code != 0 {
+		t.Fatalf("a confirmed apply was rolled back:\n%s", out)
+	}
+}

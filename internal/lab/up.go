@@ -380,8 +380,7 @@ func (s *labSecrets) ReadSecret(sec *topology.Secret) ([]byte, error) {
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return v, err
 	}
-	name := strings.NewReplacer("/", "_", " ", "_").Replace(sec.Source())
-	path := filepath.Join(s.dir, name)
+	path := filepath.Join(s.dir, secret.FallbackName(sec))
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := secret.Generate(path); err != nil {
 			return nil, err
