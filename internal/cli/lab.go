@@ -314,6 +314,11 @@ type LabAgentCmd struct {
 		Count int           `default:"5"`
 		Every time.Duration `default:"1s"`
 	} `cmd:"" help:"Request a service repeatedly and print the answers."`
+	Ping struct {
+		To       string        `required:""`
+		Interval time.Duration `default:"100ms"`
+		Duration time.Duration `default:"5s"`
+	} `cmd:"" help:"Continuous UDP probe; prints sent and received."`
 	Spoof struct {
 		Src    string `required:""`
 		Dst    string `required:""`
@@ -352,6 +357,13 @@ func (c *LabAgentCmd) Run(env *Env, kctx *kong.Context) error {
 		if failed > 0 {
 			return exitf(ExitProblem, "%d of %d requests failed", failed, c.Request.Count)
 		}
+		return nil
+	case "lab-agent ping":
+		sent, recv, err := lab.Ping(c.Ping.To, c.Ping.Interval, c.Ping.Duration)
+		if err != nil {
+			return exitf(ExitProblem, "%v", err)
+		}
+		fmt.Fprintf(env.Stdout, "sent %d received %d lost %d\n", sent, recv, sent-recv)
 		return nil
 	case "lab-agent spoof":
 		src, err1 := netip.ParseAddr(c.Spoof.Src)

@@ -19,6 +19,9 @@ import (
 // receives (used to prove that spoofed packets do not arrive).
 const SinkPort = 9999
 
+// EchoPort is the UDP echo port of every lab host (continuous probes).
+const EchoPort = 9998
+
 // Serve runs the lab services of a host until ctx ends: for each listen
 // entry ("tcp/8080", "http/8080", "udp/53") a TCP server answering one
 // HTTP-like line or a UDP echo, plus the UDP sink that appends every
@@ -49,6 +52,12 @@ func Serve(ctx context.Context, name string, listen []string, sinkPath string) e
 			return fmt.Errorf("listen %q: unknown protocol", l)
 		}
 	}
+	echo, err := net.ListenPacket("udp", fmt.Sprintf(":%d", EchoPort))
+	if err != nil {
+		return err
+	}
+	go func() { <-ctx.Done(); echo.Close() }()
+	go func() { errc <- echoUDP(echo) }()
 	sink, err := net.ListenPacket("udp", fmt.Sprintf(":%d", SinkPort))
 	if err != nil {
 		return err
@@ -172,6 +181,37 @@ func Request(target string, timeout time.Duration) (string, error) {
 	}
 	_, body, _ := strings.Cut(string(b), "\r\n\r\n")
 	return strings.TrimSpace(body), nil
+}
+
+// Ping sends a numbered UDP datagram to an echo port every interval for
+// duration and counts the answers (each waited for at most interval).
+func Ping(target string, interval, duration time.Duration) (sent, received int, err error) {
+	c, err := net.Dial("udp", target)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer c.Close()
+	buf := make([]byte, 64)
+	end := time.Now().Add(duration)
+	for i := 0; time.Now().Before(end); i++ {
+		t0 := time.Now()
+		msg := fmt.Sprintf("styx-ping %d", i)
+		sent++
+		c.Write([]byte(msg))
+		c.SetReadDeadline(t0.Add(interval))
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				break
+			}
+			if string(buf[:n]) == msg {
+				received++
+				break
+			}
+		}
+		time.Sleep(time.Until(t0.Add(interval)))
+	}
+	return sent, received, nil
 }
 
 // Spoof sends one IPv4 UDP datagram with an arbitrary source address

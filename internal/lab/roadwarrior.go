@@ -54,7 +54,7 @@ func (p *labPKI) issue(name, id string) (cert, key string, err error) {
 
 // gatewayFiles maps the certificate files of a gateway plan to lab files.
 func (p *labPKI) gatewayFiles(gw *plan.Gateway) (func(string) ([]byte, error), error) {
-	if len(gw.Certs) == 0 {
+	if len(gw.Certs) == 0 || p == nil {
 		return func(string) ([]byte, error) { return nil, os.ErrNotExist }, nil
 	}
 	id := "@" + gw.Name

@@ -55,7 +55,160 @@ func (t *Tester) Run(ctx context.Context) []Result {
 		out = append(out, t.expect(ctx, e))
 	}
 	out = append(out, t.spoofing(ctx)...)
+	if p := t.path(); p != nil {
+		if t.Net.Lab.Rekey > 0 {
+			out = append(out, t.rekey(ctx, p))
+		}
+		out = append(out, t.restart(ctx, p))
+	}
 	return out
+}
+
+// probePath is a host behind a tunnel's initiator and an address of the
+// responder that the tunnel carries, for continuous probes.
+type probePath struct {
+	tunnel    *topology.Tunnel
+	initiator *topology.Gateway
+	host      *topology.LabHost
+	target    netip.Addr
+}
+
+func (t *Tester) path() *probePath {
+	for _, tun := range t.Net.Tunnels {
+		for i, e := range tun.Ends {
+			if !e.Initiator || tun.Start == "none" {
+				continue
+			}
+			b := tun.Ends[topology.Other(i)].Gateway
+			if b.Firewall == "drop" || e.Gateway.Firewall == "drop" || len(tun.Children) == 0 {
+				continue
+			}
+			var host *topology.LabHost
+			for _, h := range t.Net.Lab.Hosts {
+				if h.Behind == e.Gateway && h.Address.Is4() {
+					host = h
+					break
+				}
+			}
+			if host == nil {
+				continue
+			}
+			bn := t.State.Node(b.Name)
+			var cands []netip.Addr
+			for _, a := range append(b.LocalAddrs(), b.Public...) {
+				cands = append(cands, a)
+			}
+			for _, s := range bn.LANAddrs {
+				if a, err := netip.ParseAddr(s); err == nil {
+					cands = append(cands, a)
+				}
+			}
+			for _, ts := range tun.Children[0].TS[topology.Other(i)] {
+				for _, a := range cands {
+					if !ts.Dynamic && ts.Prefix.Contains(a) && ts.Proto == "" && a.Is4() {
+						return &probePath{tunnel: tun, initiator: e.Gateway, host: host, target: a}
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (t *Tester) ping(ctx context.Context, p *probePath, d time.Duration) (sent, recv int, err error) {
+	out, err := netns.Run(ctx, t.State.Node(p.host.Name).NS, t.Agent, "lab-agent", "ping", "--to", netip.AddrPortFrom(p.target, EchoPort).String(), "--duration", d.String())
+	if err != nil {
+		return 0, 0, err
+	}
+	_, err = fmt.Sscanf(strings.TrimSpace(string(out)), "sent %d received %d", &sent, &recv)
+	return sent, recv, err
+}
+
+func (t *Tester) childIDs(ctx context.Context, p *probePath) string {
+	sas, err := listSAs(ctx, t.State.Node(p.initiator.Name), p.tunnel.Name)
+	if err != nil {
+		return ""
+	}
+	var ids []string
+	for _, sa := range sas {
+		for _, c := range sa.Children {
+			ids = append(ids, c.Name+"#"+c.UniqueID)
+		}
+	}
+	return strings.Join(ids, ",")
+}
+
+// rekey probes across CHILD_SA rekeys (lab.rekey) and requires no loss.
+func (t *Tester) rekey(ctx context.Context, p *probePath) (r Result) {
+	t0 := time.Now()
+	r = Result{Name: fmt.Sprintf("%s -> %s across a rekey of %s", p.host.Name, p.target, p.tunnel.Name), Kind: "rekey"}
+	defer func() { r.Seconds = time.Since(t0).Seconds() }()
+	before := t.childIDs(ctx, p)
+	sent, recv, err := t.ping(ctx, p, t.Net.Lab.Rekey*8/5)
+	after := t.childIDs(ctx, p)
+	switch {
+	case err != nil:
+		r.Detail = err.Error()
+	case before == after:
+		r.Detail = fmt.Sprintf("no rekey happened during the probe (%s)", after)
+	case sent != recv:
+		r.Detail = fmt.Sprintf("%d of %d probes lost while rekeying (%s -> %s)", sent-recv, sent, before, after)
+	default:
+		r.Pass, r.Detail = true, fmt.Sprintf("%d/%d probes answered while the CHILD_SA was rekeyed (%s -> %s)", recv, sent, before, after)
+	}
+	return r
+}
+
+// restart kills the initiator's charon, checks that nothing leaks in
+// clear while it is down, restarts it and measures how long the tunnel
+// takes to carry traffic again.
+func (t *Tester) restart(ctx context.Context, p *probePath) (r Result) {
+	t0 := time.Now()
+	r = Result{Name: fmt.Sprintf("restart %s: %s -> %s", p.initiator.Name, p.host.Name, p.target), Kind: "restart"}
+	defer func() { r.Seconds = time.Since(t0).Seconds() }()
+	capture, err := startCapture(ctx, t.State.Node("internet").NS, filepath.Join(t.Dir, "capture-restart.pcap"))
+	if err != nil {
+		r.Detail = err.Error()
+		return r
+	}
+	defer capture.remove()
+	KillGateway(t.State, p.initiator.Name)
+	_, down, _ := t.ping(ctx, p, time.Second)
+	pcap, _, err := capture.stop(ctx)
+	if err != nil {
+		r.Detail = "capture: " + err.Error()
+		return r
+	}
+	if down > 0 || bytes.Contains(pcap, []byte("styx-ping")) {
+		r.Detail = fmt.Sprintf("while charon of %s was down, probes went through in clear (%d answered)", p.initiator.Name, down)
+		return r
+	}
+	t1 := time.Now()
+	if err := RestartGateway(ctx, t.Net, t.State, t.Dir, p.initiator.Name); err != nil {
+		r.Detail = "restart: " + err.Error()
+		return r
+	}
+	t.State.Save(t.Dir)
+	for {
+		sas, err := listSAs(ctx, t.State.Node(p.initiator.Name), p.tunnel.Name)
+		if err == nil && childrenUp(sas, p.tunnel) {
+			break
+		}
+		if time.Since(t1) > 30*time.Second {
+			r.Detail = "the tunnel did not come back within 30s"
+			return r
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	back := time.Since(t1)
+	sent, recv, err := t.ping(ctx, p, time.Second)
+	if err != nil || recv == 0 {
+		r.Detail = fmt.Sprintf("tunnel up again after %.2fs but probes fail (%d/%d)", back.Seconds(), recv, sent)
+		return r
+	}
+	r.Pass = true
+	r.Detail = fmt.Sprintf("nothing in clear while down; tunnel back %.2fs after the restart; %d/%d probes answered", back.Seconds(), recv, sent)
+	return r
 }
 
 func (t *Tester) tunnels(ctx context.Context) []Result {

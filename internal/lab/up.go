@@ -26,6 +26,38 @@ import (
 	"github.com/styx-vpn/styx/internal/vici"
 )
 
+// RestartGateway kills the charon of gateway name (like a crash), starts
+// a new one and configures it with the apply engine, as `lab up` did.
+func RestartGateway(ctx context.Context, net *topology.Network, st *State, dir, name string) error {
+	var g *topology.Gateway
+	for _, x := range net.Gateways {
+		if x.Name == name {
+			g = x
+		}
+	}
+	n := st.Node(name)
+	if g == nil || n == nil {
+		return fmt.Errorf("no gateway %s in the lab", name)
+	}
+	for _, p := range st.Procs {
+		if p.Name == "charon "+name {
+			stopAll([]int{p.PID})
+		}
+	}
+	l := &Lab{opts: Options{Dir: dir}, net: net, state: st}
+	return l.gateway(ctx, g, &labSecrets{dir: filepath.Join(dir, "secrets")}, nil)
+}
+
+// KillGateway kills the charon of gateway name without restarting it.
+func KillGateway(st *State, name string) {
+	for _, p := range st.Procs {
+		if p.Name == "charon "+name {
+			syscall.Kill(p.PID, syscall.SIGKILL)
+			stopAll([]int{p.PID})
+		}
+	}
+}
+
 // Router addresses: every router link carries the same address, and
 // gateways reach it on-link (so gateways in one /24 do not collide).
 var (
@@ -132,6 +164,12 @@ func (l *Lab) up(ctx context.Context) error {
 	l.state.Skipped = Adapt(net, dp)
 	for _, sk := range l.state.Skipped {
 		l.say("  skipped: %s", sk)
+	}
+	if net.Lab.Rekey > 0 {
+		for _, t := range net.Tunnels {
+			t.ChildRekey = net.Lab.Rekey
+		}
+		l.say("  lab.rekey: CHILD_SAs rekey every %s", net.Lab.Rekey)
 	}
 	// namespaces
 	done := l.step("creating %d namespaces", 1+len(net.Gateways)+len(net.Lab.Hosts))
@@ -421,6 +459,7 @@ func (l *Lab) gateway(ctx context.Context, g *topology.Gateway, reader *labSecre
 	if err != nil {
 		return err
 	}
+	l.state.Procs = slices.DeleteFunc(l.state.Procs, func(p Proc) bool { return p.Name == "charon "+g.Name })
 	l.state.Procs = append(l.state.Procs, Proc{Name: "charon " + g.Name, NS: n.NS, PID: inst.PID()})
 	l.state.Save(l.opts.Dir)
 	d := apply.Desired{Gateway: gw, Nft: nft.Render(gw, filepath.Base(l.state.File)), Secrets: map[string][]byte{}, Commands: apply.Commands(gw)}
@@ -495,9 +534,6 @@ func (l *Lab) services(ctx context.Context) error {
 				}
 			}
 		}
-		if len(ports) == 0 {
-			continue
-		}
 		n := l.state.Node(g.Name)
 		args := []string{"serve", "--name", g.Name, "--sink", filepath.Join(l.opts.Dir, "sink-"+g.Name+".log")}
 		for _, p := range ports {
@@ -534,7 +570,7 @@ func waitListening(ctx context.Context, ns string, ports []topology.Port) error 
 	for {
 		out, err := netns.Run(ctx, ns, "ss", "-Hltun")
 		ok := err == nil
-		for _, p := range append(ports, topology.Port{Proto: "udp", From: SinkPort}) {
+		for _, p := range append(ports, topology.Port{Proto: "udp", From: SinkPort}, topology.Port{Proto: "udp", From: EchoPort}) {
 			ok = ok && strings.Contains(string(out), fmt.Sprintf(":%d ", p.From))
 		}
 		if ok {
