@@ -301,7 +301,7 @@ func (e *Engine) steps(d Desired, o Observed, nftNow []byte, changes []Change, n
 			steps = append(steps, step{ch,
 				func(ctx context.Context) error { _, err := e.Runner.Run(ctx, do...); return err },
 				func(ctx context.Context) error { _, err := e.Runner.Run(ctx, undo...); return err }})
-		case "nftables":
+		case "nftables", "iptables":
 			existed := o.NftExists
 			restore := restoreScript(nftNow)
 			if ch.Op == Remove {

@@ -14,8 +14,12 @@ import (
 // Desired is what the gateway should have.
 type Desired struct {
 	Gateway *plan.Gateway
-	// Nft is the rendered nftables file; nil leaves the firewall alone.
+	// Nft is the rendered firewall: the nftables file, or (FirewallKind
+	// "iptables") an IptablesRuleset; nil leaves the firewall alone.
 	Nft []byte
+	// FirewallKind names the backend in changes: "nftables" (default) or
+	// "iptables".
+	FirewallKind string
 	// Secrets are the secret values (as read, before decoding), by secret name.
 	Secrets map[string][]byte
 	// Commands are ip commands for links, addresses and routes.
@@ -99,13 +103,17 @@ func Diff(d Desired, o Observed) []Change {
 			out = append(out, Change{Op: Remove, What: "command", Name: strings.Join(c.Do, " ")})
 		}
 	}
-	// nftables
+	// firewall
+	fwKind, fwName := "nftables", "table inet styx"
+	if d.FirewallKind == "iptables" {
+		fwKind, fwName = "iptables", "chains STYX-*"
+	}
 	if d.Nft != nil {
 		switch {
 		case !o.NftExists:
-			out = append(out, Change{Op: Add, What: "nftables", Name: "table inet styx", Detail: []string{fmt.Sprintf("%d lines", bytes.Count(d.Nft, []byte("\n")))}})
+			out = append(out, Change{Op: Add, What: fwKind, Name: fwName, Detail: []string{fmt.Sprintf("%d lines", bytes.Count(d.Nft, []byte("\n")))}})
 		case st.Nft != string(d.Nft):
-			out = append(out, Change{Op: Modify, What: "nftables", Name: "table inet styx", Detail: lineDiff(st.Nft, string(d.Nft))})
+			out = append(out, Change{Op: Modify, What: fwKind, Name: fwName, Detail: lineDiff(st.Nft, string(d.Nft))})
 		}
 	}
 	// secrets
@@ -161,7 +169,7 @@ func Diff(d Desired, o Observed) []Change {
 		}
 	}
 	if d.Nft == nil && st.Nft != "" && o.NftExists {
-		out = append(out, Change{Op: Remove, What: "nftables", Name: "table inet styx"})
+		out = append(out, Change{Op: Remove, What: fwKind, Name: fwName})
 	}
 	return out
 }

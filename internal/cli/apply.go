@@ -13,6 +13,7 @@ import (
 
 	"github.com/styx-vpn/styx/internal/apply"
 	"github.com/styx-vpn/styx/internal/plan"
+	"github.com/styx-vpn/styx/internal/render/iptables"
 	"github.com/styx-vpn/styx/internal/render/nft"
 	"github.com/styx-vpn/styx/internal/secret"
 	"github.com/styx-vpn/styx/internal/topology"
@@ -25,7 +26,7 @@ type gatewayTarget struct {
 	Gateway   string `short:"g" required:"" help:"Gateway to act on."`
 	Socket    string `help:"charon's VICI socket." default:"/var/run/charon.vici"`
 	State     string `help:"Directory for styx's state (what the last apply did)." default:"/var/lib/styx"`
-	Firewall  string `help:"Firewall backend: nft, or none to leave the firewall alone." enum:"nft,none" default:"nft"`
+	Firewall  string `help:"Firewall backend: nft, iptables (iptables-restore into STYX-* chains), or none to leave the firewall alone." enum:"nft,iptables,none" default:"nft"`
 	NetNS     string `name:"netns" help:"Run the gateway's commands in this network namespace." hidden:""`
 	Dataplane string `help:"Override the gateway's data plane: kernel or libipsec (the lab sets STYX_DATAPLANE)." enum:",kernel,libipsec" default:"" env:"STYX_DATAPLANE"`
 }
@@ -43,6 +44,11 @@ func (t *gatewayTarget) engine(env *Env) (*apply.Engine, apply.Desired, *vici.Cl
 	if err != nil {
 		return nil, d, nil, exitf(ExitProblem, "%v", err)
 	}
+	if t.Firewall == "iptables" {
+		v4, v6 := iptables.Render(d.Gateway, filepath.Base(t.File))
+		d.Nft = apply.IptablesRuleset(v4, v6, iptables.Hooks(d.Gateway))
+		d.FirewallKind = "iptables"
+	}
 	client := vici.New(t.Socket)
 	run := apply.Exec{NetNS: t.NetNS}
 	e := &apply.Engine{
@@ -50,8 +56,11 @@ func (t *gatewayTarget) engine(env *Env) (*apply.Engine, apply.Desired, *vici.Cl
 		Sysctls: apply.ProcSysctls{R: run}, Runner: run, StateDir: t.State,
 		ReadFile: topologyFileReader(t.File),
 	}
-	if t.Firewall == "nft" {
+	switch t.Firewall {
+	case "nft":
 		e.Firewall = apply.Nft{R: run}
+	case "iptables":
+		e.Firewall = apply.Iptables{R: run}
 	}
 	return e, d, client, nil
 }
@@ -294,8 +303,11 @@ func (c *ConfirmWaitCmd) Run(env *Env) error {
 	defer client.Close()
 	run := apply.Exec{NetNS: c.NetNS}
 	e := &apply.Engine{Store: apply.ViciStore{C: client}, Creds: apply.ViciStore{C: client}, Sysctls: apply.ProcSysctls{R: run}, Runner: run, StateDir: c.State, Log: env.Stdout}
-	if c.Firewall == "nft" {
+	switch c.Firewall {
+	case "nft":
 		e.Firewall = apply.Nft{R: run}
+	case "iptables":
+		e.Firewall = apply.Iptables{R: run}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
