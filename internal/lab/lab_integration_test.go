@@ -3,11 +3,13 @@ package lab_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -264,5 +266,66 @@ func TestIntegrationApplyConfirm(t *testing.T) {
 	time.Sleep(4 * time.Second)
 	if out, code := run("plan", mod, "-g", "cloud", "--state", state); code != 0 {
 		t.Fatalf("a confirmed apply was rolled back:\n%s", out)
+	}
+}
+
+// hubYAML generates a hub with n spokes, one client per spoke.
+func hubYAML(n int) string {
+	var b strings.Builder
+	b.WriteString("styx: 1\ngateways:\n  hub: {public: 192.0.2.1, lan: 10.0.0.0/24}\n")
+	var spokes []string
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "  s%d: {public: 198.51.100.%d, lan: 10.%d.0.0/24}\n", i, i, i)
+		spokes = append(spokes, fmt.Sprintf("s%d", i))
+	}
+	fmt.Fprintf(&b, "tunnels:\n  - hub: hub\n    spokes: [%s]\n    psk: {file: \"secrets/{tunnel}.psk\"}\nlab:\n  hosts:\n    srv: {behind: hub, address: 10.0.0.10, serve: [tcp/80]}\n", strings.Join(spokes, ", "))
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "    c%d: {behind: s%d, address: 10.%d.0.10}\n", i, i, i)
+	}
+	return b.String()
+}
+
+// TestIntegrationLabInterrupted: Ctrl-C during lab up removes everything;
+// a lab up killed with SIGKILL leaves a lab that lab down removes.
+func TestIntegrationLabInterrupted(t *testing.T) {
+	needLab(t)
+	bin := buildStyx(t)
+	dir := t.TempDir()
+	topo := filepath.Join(dir, "hubint.yaml")
+	os.WriteFile(topo, []byte(hubYAML(10)), 0o644)
+	labdir := filepath.Join(dir, "lab")
+	t.Cleanup(func() { styx(t, bin, "lab", "down", topo, "--dir", labdir) })
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
+		cmd := exec.Command(bin, "lab", "up", topo, "--dir", labdir)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// interrupt once the gateways are being configured
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(out.String(), "gateway s3") && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cmd.Process.Signal(sig)
+		cmd.Wait()
+		if sig == syscall.SIGKILL {
+			if left := netns.List(netns.Prefix + "hubint-"); len(left) == 0 {
+				t.Fatalf("after SIGKILL a lab should be left behind (for lab down to prove it can remove it)")
+			}
+			out, code := styx(t, bin, "lab", "down", topo, "--dir", labdir)
+			if code != 0 {
+				t.Fatalf("lab down: %s", out)
+			}
+		}
+		if left := netns.List(netns.Prefix + "hubint-"); len(left) > 0 {
+			t.Fatalf("after %v: namespaces left: %v\n%s", sig, left, out.String())
+		}
+		if b, _ := exec.Command("pgrep", "-f", labdir).Output(); len(b) > 0 {
+			t.Fatalf("after %v: processes left: %s", sig, b)
+		}
+		if _, err := os.Stat(labdir); err == nil {
+			t.Fatalf("after %v: lab directory left", sig)
+		}
 	}
 }

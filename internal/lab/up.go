@@ -520,6 +520,7 @@ func (l *Lab) startAgent(ns, name string, args ...string) error {
 }
 
 func (l *Lab) services(ctx context.Context) error {
+	var waits []wait
 	// gateways serve the ports that allow: flows open to them (DNS for VPN users)
 	for _, g := range l.net.Gateways {
 		var ports []topology.Port
@@ -542,9 +543,7 @@ func (l *Lab) services(ctx context.Context) error {
 		if err := l.startAgent(n.NS, g.Name, args...); err != nil {
 			return err
 		}
-		if err := waitListening(ctx, n.NS, ports); err != nil {
-			return fmt.Errorf("gateway %s: %w", g.Name, err)
-		}
+		waits = append(waits, wait{"gateway " + g.Name, n.NS, ports})
 	}
 	for _, h := range l.net.Lab.Hosts {
 		if h.Behind == nil && len(h.Serve) == 0 {
@@ -558,11 +557,21 @@ func (l *Lab) services(ctx context.Context) error {
 		if err := l.startAgent(n.NS, h.Name, args...); err != nil {
 			return err
 		}
-		if err := waitListening(ctx, n.NS, h.Serve); err != nil {
-			return fmt.Errorf("lab host %s: %w", h.Name, err)
+		waits = append(waits, wait{"lab host " + h.Name, n.NS, h.Serve})
+	}
+	// all agents start in parallel; then wait for each to listen
+	for _, w := range waits {
+		if err := waitListening(ctx, w.ns, w.ports); err != nil {
+			return fmt.Errorf("%s: %w", w.what, err)
 		}
 	}
 	return nil
+}
+
+type wait struct {
+	what  string
+	ns    string
+	ports []topology.Port
 }
 
 func waitListening(ctx context.Context, ns string, ports []topology.Port) error {
