@@ -74,6 +74,17 @@ func (e *Engine) Observe(ctx context.Context, d Desired) (Observed, []byte, erro
 
 // Plan returns the changes apply would make.
 func (e *Engine) Plan(ctx context.Context, d Desired) ([]Change, error) {
+	d = e.scope(d)
+	o, _, err := e.Observe(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return Diff(d, o), nil
+}
+
+// scope drops from d what this engine has no effect for (no firewall, no
+// sysctls, no runner): those parts are left alone, not removed.
+func (e *Engine) scope(d Desired) Desired {
 	if e.Firewall == nil {
 		d.Nft = nil
 	}
@@ -83,11 +94,7 @@ func (e *Engine) Plan(ctx context.Context, d Desired) ([]Change, error) {
 	if e.Runner == nil {
 		d.Commands = nil
 	}
-	o, _, err := e.Observe(ctx, d)
-	if err != nil {
-		return nil, err
-	}
-	return Diff(d, o), nil
+	return d
 }
 
 func withoutSysctls(g *plan.Gateway) *plan.Gateway {
@@ -129,15 +136,7 @@ func (e *StepError) Unwrap() error { return e.Err }
 // Apply makes the gateway match d. On failure every step already taken is
 // undone in reverse order and the error is a *StepError.
 func (e *Engine) Apply(ctx context.Context, d Desired) ([]Change, error) {
-	if e.Firewall == nil {
-		d.Nft = nil
-	}
-	if e.Sysctls == nil {
-		d.Gateway = withoutSysctls(d.Gateway)
-	}
-	if e.Runner == nil {
-		d.Commands = nil
-	}
+	d = e.scope(d)
 	o, nftNow, err := e.Observe(ctx, d)
 	if err != nil {
 		return nil, err

@@ -85,39 +85,42 @@ func (c *Client) drop() {
 	}
 }
 
-// Call sends one command with a deadline. A transport failure closes the
-// session; the next call redials.
-func (c *Client) Call(ctx context.Context, cmd string, in *govici.Message, timeout time.Duration) (*govici.Message, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if timeout == 0 {
-		timeout = CallTimeout
-	}
-	s, err := c.session()
-	if err != nil {
-		return nil, &Error{Cmd: cmd, Err: err}
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	c.calls++
-	out, err := s.Call(ctx, cmd, in)
-	if err != nil {
-		if !isCommandFailure(err) {
-			c.drop()
-		}
-		return out, &Error{Cmd: cmd, Err: err}
-	}
-	return out, nil
-}
-
 // isCommandFailure reports charon's "success = no" answers, which leave
 // the session usable.
 func isCommandFailure(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "command failed")
 }
 
+// Call sends one command with a deadline. A transport failure closes the
+// session; the next call redials.
+func (c *Client) Call(ctx context.Context, cmd string, in *govici.Message, timeout time.Duration) (*govici.Message, error) {
+	var out *govici.Message
+	err := c.with(ctx, cmd, timeout, func(ctx context.Context, s *govici.Session) (err error) {
+		out, err = s.Call(ctx, cmd, in)
+		return err
+	})
+	return out, err
+}
+
 // Stream sends a streaming command and collects its events.
 func (c *Client) Stream(ctx context.Context, cmd, event string, in *govici.Message, timeout time.Duration) ([]*govici.Message, error) {
+	var out []*govici.Message
+	err := c.with(ctx, cmd, timeout, func(ctx context.Context, s *govici.Session) error {
+		for m, err := range s.CallStreaming(ctx, cmd, event, in) {
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// with runs one command on the session under the client's lock, with a
+// deadline (never without one: a silent gap of more than 5 s kills a govici
+// session), and drops the session after a transport failure.
+func (c *Client) with(ctx context.Context, cmd string, timeout time.Duration, f func(context.Context, *govici.Session) error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if timeout == 0 {
@@ -125,22 +128,18 @@ func (c *Client) Stream(ctx context.Context, cmd, event string, in *govici.Messa
 	}
 	s, err := c.session()
 	if err != nil {
-		return nil, &Error{Cmd: cmd, Err: err}
+		return &Error{Cmd: cmd, Err: err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	c.calls++
-	var out []*govici.Message
-	for m, err := range s.CallStreaming(ctx, cmd, event, in) {
-		if err != nil {
-			if !isCommandFailure(err) {
-				c.drop()
-			}
-			return out, &Error{Cmd: cmd, Err: err}
+	if err := f(ctx, s); err != nil {
+		if !isCommandFailure(err) {
+			c.drop()
 		}
-		out = append(out, m)
+		return &Error{Cmd: cmd, Err: err}
 	}
-	return out, nil
+	return nil
 }
 
 func list(m *govici.Message, key string) []string {
