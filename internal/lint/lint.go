@@ -60,6 +60,8 @@ var Rules = []Rule{
 	{RuleCloseStart, "close_action: start on a tunnel (renegotiation storms)"},
 	{RuleNoInitiator, "nobody initiates a tunnel"},
 	{RuleLabHost, "a lab host's address is outside its gateway's lan"},
+	{RuleSelfOverlap, "a child's local and remote selectors overlap (own traffic would go into the tunnel)"},
+	{RuleRACert, "a remote access gateway has no certificate and key to authenticate with"},
 }
 
 // Rule ids.
@@ -82,6 +84,8 @@ const (
 	RuleCloseStart      = "close-action-start"
 	RuleNoInitiator     = "no-initiator"
 	RuleLabHost         = "lab-host-outside-lan"
+	RuleSelfOverlap     = "ts-self-overlap"
+	RuleRACert          = "ra-certificate"
 )
 
 type linter struct {
@@ -121,6 +125,7 @@ func Run(net *topology.Network, file *topology.File, opts Options) diag.List {
 	l.mtu()
 	l.lifecycle()
 	l.pools()
+	l.remoteAccessCerts()
 	l.labHosts()
 	l.diags.Sort()
 	return l.diags.Dedup()

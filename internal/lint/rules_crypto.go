@@ -178,9 +178,17 @@ func (l *linter) secrets() {
 	}
 	for _, ra := range l.net.RemoteAccess {
 		for _, u := range ra.Users {
-			if u.Password != nil && u.Password.Value != "" {
+			if u.Password == nil {
+				continue
+			}
+			if u.Password.Value != "" {
 				l.add(diag.Warning, u.Password.At, RulePSKInline, "use {file: ...} or {env: ...}",
 					"remote access %s: the password of user %s is written in the topology file", ra.Name, u.Name)
+				continue
+			}
+			if _, err := l.readSecret(u.Password); err != nil {
+				l.add(diag.Info, u.Password.At, RuleSecretMissing, "provide it before styx render/apply",
+					"remote access %s, user %s: %s", ra.Name, u.Name, err)
 			}
 		}
 	}

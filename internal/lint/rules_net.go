@@ -128,6 +128,18 @@ func (l *linter) selectors() {
 		if t.Mode == "route" {
 			continue
 		}
+		for _, c := range t.Children {
+			for _, lts := range c.TS[0] {
+				for _, rts := range c.TS[1] {
+					if lts.Dynamic || rts.Dynamic || !lts.Prefix.Overlaps(rts.Prefix) || !protoOverlap(lts, rts) {
+						continue
+					}
+					pos := at(c.At, rts.At, lts.At)
+					l.add(diag.Error, pos, RuleSelfOverlap, "make the two sides' selectors disjoint (list the remote prefixes without the local ones)",
+						"tunnel %s, child %s: selector %s on %s overlaps %s on %s: each gateway would send traffic for its own hosts into the tunnel", t.Name, c.Name, lts, t.Ends[0].Gateway.Name, rts, t.Ends[1].Gateway.Name)
+				}
+			}
+		}
 		for i, e := range t.Ends {
 			g := e.Gateway
 			for _, c := range t.Children {
@@ -353,6 +365,25 @@ func (l *linter) poolPos(ra *topology.RemoteAccess, p netip.Prefix) diag.Pos {
 		}
 	}
 	return ra.At
+}
+
+// remoteAccessCerts checks that remote access gateways can authenticate
+// themselves (certificate and key; EAP clients verify the server by it).
+func (l *linter) remoteAccessCerts() {
+	for _, ra := range l.net.RemoteAccess {
+		g := ra.Gateway
+		if g == nil || (g.Cert != "" && g.Key != "") {
+			continue
+		}
+		pos := g.At
+		if l.file != nil {
+			if def, ok := l.file.Gateways.Get(g.Name); ok {
+				pos = at(g.At, def.Cert.At, def.Key.At)
+			}
+		}
+		l.add(diag.Error, pos, RuleRACert, fmt.Sprintf("give gateway %s cert: and key: (a server certificate whose subjectAltName is its id %s)", g.Name, g.ID),
+			"remote access %s: gateway %s has no certificate and key; road warriors authenticate the gateway by its certificate", ra.Name, g.Name)
+	}
 }
 
 func (l *linter) pools() {

@@ -556,6 +556,44 @@ lab:
     h1: {behind: a, address: 10.1.0.5}
 `,
 	},
+	{
+		name: "local selector inside the remote one",
+		rule: lint.RuleSelfOverlap, sev: diag.Error, pos: "13:15",
+		msg: "tunnel a-b, child net: selector 10.1.0.0/24 on a overlaps 10.0.0.0/8 on b",
+		trigger: base3 + `  - between: [a, b]
+    psk: {env: PSK}
+    children:
+      - name: net
+        ts:
+          a: [lan]
+          b: [10.0.0.0/8]
+`,
+		quiet: base3 + `  - between: [a, b]
+    psk: {env: PSK}
+    children:
+      - name: net
+        ts:
+          a: [lan]
+          b: [10.2.0.0/24]
+`,
+	},
+	{
+		name: "remote access without a server certificate",
+		rule: lint.RuleRACert, sev: diag.Error, pos: "3:3",
+		msg: "remote access rw: gateway gw has no certificate and key",
+		trigger: `styx: 1
+gateways:
+  gw: {public: 192.0.2.1, lan: 10.0.0.0/24}
+remote_access:
+  - {name: rw, gateway: gw, pool: 10.9.0.0/24, auth: cert}
+`,
+		quiet: `styx: 1
+gateways:
+  gw: {public: 192.0.2.1, lan: 10.0.0.0/24, cert: gw.crt, key: gw.key}
+remote_access:
+  - {name: rw, gateway: gw, pool: 10.9.0.0/24, auth: cert}
+`,
+	},
 }
 
 // reader is the fake secret store of a case: the common keys plus its own.
@@ -609,7 +647,7 @@ func TestEveryRuleHasCases(t *testing.T) {
 	want := []string{"lan-overlap", "ts-outside-lan", "ike-v1", "aggressive-mode", "psk-reused", "psk-inline",
 		"secret-unavailable", "leak-unprotected", "nat-captures-tunnel", "service-unreachable", "service-address",
 		"allow-no-tunnel", "mtu-too-small", "trap-libipsec", "pool-overlap", "close-action-start", "no-initiator",
-		"lab-host-outside-lan"}
+		"lab-host-outside-lan", "ts-self-overlap", "ra-certificate"}
 	var got []string
 	for _, id := range ruleIDs() {
 		if slices.Contains(cryptoRules, id) {

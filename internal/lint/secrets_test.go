@@ -37,7 +37,7 @@ remote_access:
 	secrets := newFakeSecrets("file secrets/shared.psk", key1, "env PSK_AC", weak, "env ALICE_PW", key3)
 	diags := check(t, src, lint.Options{Secrets: secrets}, false)
 
-	if got, want := secrets.String(), "read file secrets/shared.psk, env PSK_AC, env PSK_BC"; got != want {
+	if got, want := secrets.String(), "read file secrets/shared.psk, env PSK_AC, env PSK_BC, env ALICE_PW"; got != want {
 		t.Errorf("reader: %s\nwant:   %s", got, want)
 	}
 	for _, v := range []string{key1, weak, key3, "hunter2"} {

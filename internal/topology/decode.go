@@ -414,7 +414,11 @@ func (s *Str) decodeYAML(d *decoder, n ast.Node) {
 	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
 		s.V, s.Set = rn.GetToken().Value, true
 	default:
-		d.errorf(s.At, RuleType, "quote the value if it is meant as text", "expected a single value, found %s", kindName(rn))
+		hint := "quote the value if it is meant as text"
+		if _, isMap := rn.(*ast.MappingValueNode); isMap {
+			hint = "inside [ ] or { }, quote values that contain ':' (IPv6 addresses): \"2001:db8::/64\""
+		}
+		d.errorf(s.At, RuleType, hint, "expected a single value, found %s", kindName(rn))
 	}
 }
 

@@ -27,8 +27,8 @@ func (r *resolver) remoteAccess(defs []RemoteAccessDef) {
 			Split: r.prefixes(def.Split, "split"), CA: def.CA.Values(), Clients: def.Clients.Values(),
 			Crypto: r.cryptoRef(def.Crypto), Masquerade: def.Masquerade.V, Export: def.Export.V,
 			DPD:        dur(def.DPD, dur(r.defs.DPD, DefaultDPD)),
-			IKERekey:   dur(def.Lifetime.IKE, DefaultIKERekey),
-			ChildRekey: dur(def.Lifetime.Child, DefaultChildRekey),
+			IKERekey:   dur(def.Lifetime.IKE, dur(r.defs.Lifetime.IKE, DefaultIKERekey)),
+			ChildRekey: dur(def.Lifetime.Child, dur(r.defs.Lifetime.Child, DefaultChildRekey)),
 			Version:    2,
 		}
 		r.ras[ra.Name] = ra

@@ -71,11 +71,16 @@ func (r *resolver) allocateInterfaces() {
 	}
 	// transfer addresses
 	taken := map[netip.Prefix]bool{}
+	usedAddr := map[netip.Addr]string{}
 	for _, rr := range r.routeReqs {
 		for i, p := range rr.req.addrs {
 			if p.IsValid() {
 				rr.t.Ends[i].IfAddr = p
 				taken[p.Masked()] = true
+				if other, dup := usedAddr[p.Addr()]; dup {
+					r.errorf(rr.req.id.At, RuleDupName, "in a hub or mesh block, give addresses per tunnel (separate between: blocks) or use transfer: to number them", "interface address %s is used by tunnels %s and %s", p.Addr(), other, rr.t.Name)
+				}
+				usedAddr[p.Addr()] = rr.t.Name
 			}
 		}
 	}

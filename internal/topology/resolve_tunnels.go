@@ -146,6 +146,9 @@ func (r *resolver) pairings(def *TunnelDef) (string, []pairing) {
 		out := make([]pairing, 0, len(gws)*(len(gws)-1)/2)
 		for i := range gws {
 			for j := i + 1; j < len(gws); j++ {
+				if gws[i].Site != "" && gws[i].Site == gws[j].Site {
+					continue // redundant gateways of one site do not tunnel to each other
+				}
 				name := join(gws[i].Name, gws[j].Name)
 				if def.Name.Set {
 					name = join(def.Name.V, name)
@@ -310,6 +313,11 @@ func (r *resolver) tunnel(def *TunnelDef, family string, p pairing, c blockCommo
 	if def.BGP.Set && def.BGP.On {
 		if c.mode != "route" {
 			r.errorf(def.BGP.At, RuleValue, "BGP runs over the tunnel interfaces of route-based tunnels: add mode: route", "bgp on a policy-based tunnel")
+		}
+		for _, e := range t.Ends {
+			if e.Gateway.BGP == nil && c.mode == "route" {
+				r.errorf(def.BGP.At, RuleRequired, fmt.Sprintf("give gateway %s bgp: {asn: ...}", e.Gateway.Name), "tunnel %s runs BGP but gateway %s has no bgp: section", t.Name, e.Gateway.Name)
+			}
 		}
 		t.BGP = &TunnelBGP{Hold: dur(def.BGP.Hold, DefaultBGPHold)}
 	}

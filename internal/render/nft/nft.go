@@ -322,7 +322,7 @@ func (r *renderer) forward() {
 	for _, s := range fw.SNAT {
 		for _, f := range families {
 			from, to := famPrefixes(s.From, f), famPrefixes(s.To, f)
-			if len(to) == 0 || !f.is(s.Addr) {
+			if len(to) == 0 || !f.is(s.Addr) || (len(s.From) > 0 && len(from) == 0) {
 				continue
 			}
 			m := ""
@@ -380,7 +380,7 @@ func (r *renderer) allow(a plan.Allow) {
 			m = append(m, r.tunnelIn())
 		}
 		for _, p := range portMatches(a.Ports, f) {
-			r.line(2, "%s %scounter accept comment %q", strings.Join(m, " "), p, a.Why)
+			r.line(2, "%s %scounter accept comment %s", strings.Join(m, " "), p, comment(a.Why))
 		}
 	}
 }
@@ -396,8 +396,8 @@ func portMatches(ports []topology.Port, f family) []string {
 		switch p.Proto {
 		case "any":
 			return []string{""}
-		case "icmp", "ipv6-icmp":
-			if (p.Proto == "icmp") != (f.v == "4") {
+		case "icmp", "ipv6-icmp", "gre", "esp":
+			if (p.Proto == "icmp" && f.v != "4") || (p.Proto == "ipv6-icmp" && f.v != "6") {
 				continue
 			}
 			if _, ok := byProto[p.Proto]; !ok {
@@ -478,7 +478,7 @@ func (r *renderer) dnat() {
 			src = fmt.Sprintf("%s saddr @svc_%s_src%s ", f.ip, setName(d.Name), f.v)
 		}
 		to := netip.AddrPortFrom(d.To.Addr, d.To.Port).String()
-		r.line(2, "%s %s%s daddr %s %s dport %d dnat %s to %s comment %q", r.tunnelIn(), src, f.ip, d.Publish.Addr, d.Publish.Proto, d.Publish.Port, f.snatF, to, d.Why)
+		r.line(2, "%s %s%s daddr %s %s dport %d dnat %s to %s comment %s", r.tunnelIn(), src, f.ip, d.Publish.Addr, d.Publish.Proto, d.Publish.Port, f.snatF, to, comment(d.Why))
 	}
 	r.end()
 }
@@ -492,8 +492,8 @@ func (r *renderer) snat() {
 	for _, s := range fw.SNAT {
 		f := famOf(s.Addr)
 		from, to, except := famPrefixes(s.From, f), famPrefixes(s.To, f), famPrefixes(s.Except, f)
-		if len(to) == 0 {
-			continue
+		if len(to) == 0 || (len(s.From) > 0 && len(from) == 0) {
+			continue // nothing of this family: never widen to "any source"
 		}
 		m := ""
 		if len(from) > 0 {
@@ -502,7 +502,7 @@ func (r *renderer) snat() {
 		if len(except) > 0 {
 			m += f.ip + " saddr != { " + prefixElems(except) + " } "
 		}
-		r.line(2, "%s%s daddr { %s } snat %s to %s comment %q", m, f.ip, prefixElems(to), f.snatF, s.Addr, s.Why)
+		r.line(2, "%s%s daddr { %s } snat %s to %s comment %s", m, f.ip, prefixElems(to), f.snatF, s.Addr, comment(s.Why))
 	}
 	for _, p := range fw.PoolMasq {
 		f := famOf(p.Addr())
@@ -542,6 +542,12 @@ func (r *renderer) snat() {
 		r.line(2, "%s%s saddr @masq%s %s masquerade comment \"lan to the internet; tunnel traffic exempt\"", m, f.ip, f.v, exempt)
 	}
 	r.end()
+}
+
+// comment quotes a rule comment for nft, which does not accept escaped
+// double quotes inside one.
+func comment(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, "'") + `"`
 }
 
 // fam returns a family match for rules that would otherwise match both.
