@@ -333,6 +333,9 @@ func (e *Engine) steps(d Desired, o Observed, nftNow []byte, changes []Change, n
 			s := findSecret(gw, ch.Name)
 			raw := d.Secrets[s.Name]
 			value, err := swanctl.DecodeSecret(raw)
+			if s.Kind == "eap" {
+				value, err = raw, nil // a password is taken literally
+			}
 			if err != nil {
 				return nil, fmt.Errorf("secret %s: %w", s.Name, err)
 			}

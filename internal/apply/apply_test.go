@@ -141,6 +141,8 @@ nft list table inet styx
 sysctl -n net.ipv4.ip_forward
 sysctl -n net.ipv4.conf.all.send_redirects
 sysctl -n net.ipv4.conf.default.send_redirects
+sysctl -n net.ipv4.conf.pub.send_redirects (failed: sysctl: cannot stat /proc/sys/net/ipv4/conf/pub/send_redirects: No such file or directory)
+sysctl -n net.ipv4.conf.priv.send_redirects (failed: sysctl: cannot stat /proc/sys/net/ipv4/conf/priv/send_redirects: No such file or directory)
 sysctl -n net.ipv4.conf.all.rp_filter
 sysctl -n net.ipv4.conf.default.rp_filter
 `

@@ -84,12 +84,19 @@ func Diff(d Desired, o Observed) []Change {
 		st = newState(d.Gateway.Name)
 	}
 	var out []Change
-	// sysctls
-	for _, s := range d.Gateway.Sysctls {
-		if cur, ok := o.Sysctls[s.Key]; !ok || cur != s.Value {
-			out = append(out, Change{Op: Modify, What: "sysctl", Name: s.Key, Detail: []string{fmt.Sprintf("%s -> %s", orNone(cur), s.Value)}})
+	// sysctls (those of styx's own devices after the devices exist)
+	sysctls := func(device bool) {
+		for _, s := range d.Gateway.Sysctls {
+			cur, ok := o.Sysctls[s.Key]
+			if (s.Device != "") != device || (!ok && s.Optional) {
+				continue
+			}
+			if !ok || cur != s.Value {
+				out = append(out, Change{Op: Modify, What: "sysctl", Name: s.Key, Detail: []string{fmt.Sprintf("%s -> %s", orNone(cur), s.Value)}})
+			}
 		}
 	}
+	sysctls(false)
 	// commands (links, addresses, routes)
 	for _, c := range d.Commands {
 		if !slices.ContainsFunc(st.Commands, func(x StateCommand) bool { return slices.Equal(x.Do, c.Do) }) {
@@ -103,6 +110,7 @@ func Diff(d Desired, o Observed) []Change {
 			out = append(out, Change{Op: Remove, What: "command", Name: strings.Join(c.Do, " ")})
 		}
 	}
+	sysctls(true)
 	// firewall
 	fwKind, fwName := "nftables", "table inet styx"
 	if d.FirewallKind == "iptables" {

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -184,34 +185,49 @@ func Request(target string, timeout time.Duration) (string, error) {
 }
 
 // Ping sends a numbered UDP datagram to an echo port every interval for
-// duration and counts the answers (each waited for at most interval).
+// duration and counts the distinct answers; answers may arrive late (up to
+// one second after the last probe): loss, not latency, is measured.
 func Ping(target string, interval, duration time.Duration) (sent, received int, err error) {
 	c, err := net.Dial("udp", target)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer c.Close()
-	buf := make([]byte, 64)
-	end := time.Now().Add(duration)
-	for i := 0; time.Now().Before(end); i++ {
-		t0 := time.Now()
-		msg := fmt.Sprintf("styx-ping %d", i)
-		sent++
-		c.Write([]byte(msg))
-		c.SetReadDeadline(t0.Add(interval))
+	var mu sync.Mutex
+	got := map[string]bool{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 64)
 		for {
 			n, err := c.Read(buf)
 			if err != nil {
-				break
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					return
+				}
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				time.Sleep(10 * time.Millisecond) // e.g. ICMP unreachable while a tunnel is down
+				continue
 			}
-			if string(buf[:n]) == msg {
-				received++
-				break
-			}
+			mu.Lock()
+			got[string(buf[:n])] = true
+			mu.Unlock()
 		}
+	}()
+	end := time.Now().Add(duration)
+	for i := 0; time.Now().Before(end); i++ {
+		t0 := time.Now()
+		c.Write([]byte(fmt.Sprintf("styx-ping %d", i)))
+		sent++
 		time.Sleep(time.Until(t0.Add(interval)))
 	}
-	return sent, received, nil
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	return sent, len(got), nil
 }
 
 // Spoof sends one IPv4 UDP datagram with an arbitrary source address

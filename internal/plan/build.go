@@ -48,6 +48,9 @@ func Build(net *topology.Network, name string, opts Options) (*Gateway, error) {
 	b.remoteAccess()
 	b.links()
 	b.firewall()
+	for _, l := range b.out.Links {
+		b.out.Firewall.TunnelIfs = append(b.out.Firewall.TunnelIfs, l.Name)
+	}
 	b.sysctls()
 	b.charon()
 	b.certs()
@@ -155,16 +158,21 @@ func (b *builder) child(t *topology.Tunnel, i int, ch *topology.Child) *Child {
 		c.ESPProposals = t.Crypto.ESP
 	}
 	if ch.GRE != nil {
-		c.Origin = "carries GRE"
+		c.Origin = "carries GRE;"
 	}
+	start := t.Start
+	if ch.Start != "" {
+		start = ch.Start
+	}
+	c.Origin = strings.TrimSpace(c.Origin + " " + childOrigin(t, ch, i))
 	if e.Initiator {
-		c.StartAction = t.Start
+		c.StartAction = start
 		c.DPDAction, c.CloseAction = "restart", "start"
-		if strings.Contains(t.Start, "trap") {
+		if strings.Contains(start, "trap") {
 			// never restart with traps (duplicate CHILD_SAs): re-install the trap
 			c.DPDAction, c.CloseAction = "trap", "trap"
 		}
-		if t.Start == "none" {
+		if start == "none" {
 			c.DPDAction, c.CloseAction = "clear", "none"
 		}
 	}
@@ -304,4 +312,12 @@ func (b *builder) certs() {
 			}
 		}
 	}
+}
+
+// childOrigin says where a child's selectors come from, for comments.
+func childOrigin(t *topology.Tunnel, ch *topology.Child, i int) string {
+	if ch.Name == t.Name {
+		return fmt.Sprintf("child of tunnel %s", t.Name)
+	}
+	return fmt.Sprintf("child %s of tunnel %s", ch.Name, t.Name)
 }

@@ -48,6 +48,9 @@ type Firewall struct {
 	MSSWhy     string
 	// NAT are explicit nat: rules, rendered literally.
 	NAT []topology.NATRule
+	// TunnelIfs are styx's tunnel devices (XFRM, VTI, GRE): traffic on them
+	// was decapsulated from, or goes into, IPsec (or GRE carried by it).
+	TunnelIfs []string
 }
 
 // SNAT rewrites the source of traffic from From to To to Addr.

@@ -71,6 +71,16 @@ func (b *builder) firewall() {
 		}
 		fw.AnyPeer = true
 		lprot, rprot = append(lprot, ra.Split...), append(rprot, ra.Pools...)
+		// road warriors come through any path, often NAT: assume UDP encapsulation
+		raT := &topology.Tunnel{Crypto: ra.Crypto, Encap: true}
+		ov := topology.Overhead(raT, g, &topology.Gateway{})
+		inner := g.MTU - ov.Total()
+		if g.Dataplane == topology.Libipsec {
+			inner = min(inner, LibipsecMTU)
+		}
+		if minInner == 0 || inner < minInner {
+			minInner, minWhy = inner, fmt.Sprintf("remote access %s: %d - %s", ra.Name, g.MTU, ov)
+		}
 		if ra.Masquerade {
 			fw.PoolMasq = append(fw.PoolMasq, ra.Pools...)
 		}

@@ -135,25 +135,32 @@ func (b *builder) sysctls() {
 	for _, a := range g.Public {
 		v6 = v6 || a.Is6()
 	}
-	s := []Sysctl{{"net.ipv4.ip_forward", "1", "forward between the LAN and the tunnels"}}
+	s := []Sysctl{{Key: "net.ipv4.ip_forward", Value: "1", Why: "forward between the LAN and the tunnels"}}
 	if v6 {
-		s = append(s, Sysctl{"net.ipv6.conf.all.forwarding", "1", "forward IPv6 between the LAN and the tunnels"})
+		s = append(s, Sysctl{Key: "net.ipv6.conf.all.forwarding", Value: "1", Why: "forward IPv6 between the LAN and the tunnels"})
 	}
 	s = append(s,
-		Sysctl{"net.ipv4.conf.all.send_redirects", "0", "redirects could send LAN hosts around the gateway in plaintext"},
-		Sysctl{"net.ipv4.conf.default.send_redirects", "0", ""},
-		Sysctl{"net.ipv4.conf.all.rp_filter", "2", "loose: tunnel devices and ECMP paths are asymmetric; spoofing is dropped by the styx firewall"},
-		Sysctl{"net.ipv4.conf.default.rp_filter", "2", ""},
+		Sysctl{Key: "net.ipv4.conf.all.send_redirects", Value: "0", Why: "redirects could send LAN hosts around the gateway in plaintext"},
+		Sysctl{Key: "net.ipv4.conf.default.send_redirects", Value: "0", Why: ""},
+	)
+	for _, ifname := range append([]string{g.PublicIf}, g.LANIfs...) {
+		if ifname != "" {
+			s = append(s, Sysctl{Key: "net.ipv4.conf." + ifname + ".send_redirects", Value: "0", Optional: true})
+		}
+	}
+	s = append(s,
+		Sysctl{Key: "net.ipv4.conf.all.rp_filter", Value: "2", Why: "loose: tunnel devices and ECMP paths are asymmetric; spoofing is dropped by the styx firewall"},
+		Sysctl{Key: "net.ipv4.conf.default.rp_filter", Value: "2", Why: ""},
 	)
 	for _, l := range b.out.Links {
 		switch l.Kind {
 		case "vti":
-			s = append(s, Sysctl{"net.ipv4.conf." + l.Name + ".disable_policy", "1", "VTI: policies are matched by mark, not per packet"})
+			s = append(s, Sysctl{Key: "net.ipv4.conf." + l.Name + ".disable_policy", Value: "1", Why: "VTI: policies are matched by mark, not per packet", Device: l.Name})
 		case "gre":
 			for _, t := range b.net.Tunnels {
 				for _, ch := range t.Children {
 					if ch.GRE != nil && ch.GRE.Keepalive && t.EndOf(g) >= 0 {
-						s = append(s, Sysctl{"net.ipv4.conf." + l.Name + ".accept_local", "1", "answer the peer's GRE keepalives (only on this device)"})
+						s = append(s, Sysctl{Key: "net.ipv4.conf." + l.Name + ".accept_local", Value: "1", Why: "answer the peer's GRE keepalives (only on this device)", Device: l.Name})
 					}
 				}
 			}

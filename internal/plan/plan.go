@@ -96,6 +96,12 @@ type Pool struct {
 // Sysctl is one kernel parameter.
 type Sysctl struct {
 	Key, Value, Why string
+	// Device is the styx device the key belongs to: it is set after the
+	// device is created.
+	Device string `json:",omitempty"`
+	// Optional keys are skipped when the kernel does not have them (an
+	// interface named in the topology that does not exist here).
+	Optional bool `json:",omitempty"`
 }
 
 // Link is a network device styx owns (xfrm, vti, gre).

@@ -140,8 +140,10 @@ func Routes(gw *plan.Gateway, source string) []byte {
 		return []byte(b.String())
 	}
 	b.WriteString("set -e\n")
+	b.WriteString("# idempotent: devices that exist are kept, addresses and routes are replaced\n")
 	for _, l := range gw.Links {
 		fmt.Fprintf(&b, "# %s\n", l.Why)
+		fmt.Fprintf(&b, "ip link show %s >/dev/null 2>&1 || ", l.Name)
 		switch l.Kind {
 		case "xfrm":
 			dev := ""
@@ -166,17 +168,17 @@ func Routes(gw *plan.Gateway, source string) []byte {
 	}
 	for _, a := range gw.Addresses {
 		if a.Peer.IsValid() && a.Prefix.IsSingleIP() {
-			fmt.Fprintf(&b, "# %s\nip addr add %s peer %s dev %s\n", a.Why, a.Prefix.Addr(), a.Peer, a.Dev)
+			fmt.Fprintf(&b, "# %s\nip addr replace %s peer %s dev %s\n", a.Why, a.Prefix.Addr(), a.Peer, a.Dev)
 			continue
 		}
-		fmt.Fprintf(&b, "# %s\nip addr add %s dev %s\n", a.Why, a.Prefix, a.Dev)
+		fmt.Fprintf(&b, "# %s\nip addr replace %s dev %s\n", a.Why, a.Prefix, a.Dev)
 	}
 	for _, r := range gw.Routes {
 		fmt.Fprintf(&b, "# %s\n", r.Why)
 		if r.Type != "" {
-			fmt.Fprintf(&b, "ip route add %s %s metric %d\n", r.Type, r.Dst, r.Metric)
+			fmt.Fprintf(&b, "ip route replace %s %s metric %d\n", r.Type, r.Dst, r.Metric)
 		} else {
-			fmt.Fprintf(&b, "ip route add %s dev %s metric %d\n", r.Dst, r.Dev, r.Metric)
+			fmt.Fprintf(&b, "ip route replace %s dev %s metric %d\n", r.Dst, r.Dev, r.Metric)
 		}
 	}
 	return []byte(b.String())

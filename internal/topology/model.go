@@ -229,7 +229,10 @@ type Child struct {
 	TS   [2][]TS
 	SNAT [2]netip.Addr // per end: source address tunnel traffic is SNATed to
 	Mode string        // tunnel or transport
-	GRE  *GRE
+	// Start overrides the tunnel's start action for this child ("" = the
+	// tunnel's).
+	Start string
+	GRE   *GRE
 }
 
 // GRE is a GRE tunnel carried by a child.
@@ -352,6 +355,11 @@ func (n *Network) SetDataplane(dp Dataplane) {
 	for _, t := range n.Tunnels {
 		if strings.Contains(t.Start, "trap") {
 			t.Start = "start"
+		}
+		for _, c := range t.Children {
+			if strings.Contains(c.Start, "trap") {
+				c.Start = "start"
+			}
 		}
 	}
 }

@@ -88,6 +88,9 @@ func ParseTS(s string) (TS, error) {
 				return TS{}, fmt.Errorf("selector %q: unknown protocol %q (use tcp, udp, icmp, ipv6-icmp, gre, sctp or a number)", s, proto)
 			}
 		}
+		if proto == "icmpv6" {
+			proto = "ipv6-icmp" // the name strongSwan understands
+		}
 		ts.Proto = proto
 	}
 	if hasPort && port != "" && port != "%any" && port != "any" {

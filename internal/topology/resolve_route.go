@@ -3,6 +3,8 @@ package topology
 import (
 	"hash/fnv"
 	"net/netip"
+	"slices"
+	"strings"
 )
 
 // routeReq is what a route-based tunnel asked for: an explicit interface
@@ -29,6 +31,8 @@ func hash32(s string) uint32 {
 // addresses are derived from a hash of the tunnel name with linear probing,
 // so adding a tunnel does not renumber the others.
 func (r *resolver) allocateInterfaces() {
+	// allocate in tunnel-name order, so that the file's order never matters
+	slices.SortFunc(r.routeReqs, func(a, b routeReqFor) int { return strings.Compare(a.t.Name, b.t.Name) })
 	used := map[*Gateway]map[uint32]bool{}
 	// explicit ids first, so that hashed ones avoid them
 	for _, rr := range r.routeReqs {

@@ -248,7 +248,9 @@ func (r *resolver) tunnel(def *TunnelDef, family string, p pairing, c blockCommo
 		IKERekey:   dur(def.Lifetime.IKE, dur(r.defs.Lifetime.IKE, DefaultIKERekey)),
 		ChildRekey: dur(def.Lifetime.Child, dur(r.defs.Lifetime.Child, DefaultChildRekey)),
 		Version:    2, Aggressive: def.Aggressive.V, Encap: def.Encap.V,
-		MOBIKE: c.mode != "route",
+		// MOBIKE moves IKE into route-based tunnels (strongswan#299), and
+		// external peers (hardware gateways) often do not support it
+		MOBIKE: c.mode != "route" && !p.a.External && !p.b.External,
 	}
 	if def.MOBIKE.Set {
 		t.MOBIKE = def.MOBIKE.V
@@ -441,6 +443,9 @@ func (r *resolver) children(def *TunnelDef, t *Tunnel) {
 		ch := &Child{Name: cd.Name.V, At: cd.At, Mode: "tunnel"}
 		if cd.Mode.Set {
 			ch.Mode, _ = r.oneOf(cd.Mode, "child mode", "tunnel", "transport")
+		}
+		if cd.Start.Set {
+			ch.Start, _ = r.oneOf(cd.Start, "start action", startActions...)
 		}
 		var given [2]bool
 		for _, e := range cd.TS {

@@ -136,6 +136,11 @@ func (c *Client) with(ctx context.Context, cmd string, timeout time.Duration, f 
 	if err := f(ctx, s); err != nil {
 		if !isCommandFailure(err) {
 			c.drop()
+			if ctx.Err() != nil {
+				err = fmt.Errorf("no answer from charon within %s: %w", timeout, err)
+			} else {
+				err = fmt.Errorf("lost the connection to charon (did it stop?): %w", err)
+			}
 		}
 		return &Error{Cmd: cmd, Err: err}
 	}

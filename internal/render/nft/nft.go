@@ -215,12 +215,16 @@ func (r *renderer) guardIn() {
 	if !r.has("remote", families[0]) && !r.has("remote", families[1]) {
 		return
 	}
-	r.chain("guard_in", "prerouting", "-150", "accept", "anti-spoofing: a remote protected prefix may only arrive out of a tunnel")
+	r.chain("guard_in", "prerouting", "mangle", "accept", "anti-spoofing: a remote protected prefix may only arrive out of a tunnel")
 	for _, f := range families {
 		if !r.has("remote", f) {
 			continue
 		}
 		r.ikeESP("in", f, false)
+		if ifs := r.tunnelIfs(); ifs != "" {
+			r.line(2, "iifname %s accept comment \"decapsulated on a styx tunnel device\"", ifs)
+		}
+		r.line(2, "%s saddr @remote%s %s limit rate 10/minute log prefix \"styx-spoof \"", f.ip, f.v, r.notTunnelIn())
 		r.line(2, "%s saddr @remote%s %s counter drop comment \"plaintext from a remote protected prefix\"", f.ip, f.v, r.notTunnelIn())
 	}
 	r.end()
@@ -236,6 +240,10 @@ func (r *renderer) guardOut() {
 			continue
 		}
 		r.ikeESP("out", f, true)
+		if ifs := r.tunnelIfs(); ifs != "" {
+			r.line(2, "oifname %s accept comment \"into a styx tunnel device\"", ifs)
+		}
+		r.line(2, "%s daddr @remote%s %s limit rate 10/minute log prefix \"styx-leak \"", f.ip, f.v, r.notTunnelOut())
 		r.line(2, "%s daddr @remote%s %s counter drop comment \"leak: no tunnel for a remote protected prefix\"", f.ip, f.v, r.notTunnelOut())
 	}
 	r.end()
@@ -318,6 +326,10 @@ func (r *renderer) forward() {
 			r.line(2, "%s saddr @remote%s %s daddr @local%s %s counter accept comment \"out of a tunnel\"", f.ip, f.v, f.ip, f.v, r.tunnelIn())
 			r.line(2, "%s saddr @local%s %s daddr @remote%s %s counter accept comment \"into a tunnel\"", f.ip, f.v, f.ip, f.v, r.tunnelOut())
 		}
+	}
+	if ifs := r.tunnelIfs(); ifs != "" {
+		r.line(2, "iifname %s counter accept comment \"out of a styx tunnel device\"", ifs)
+		r.line(2, "oifname %s counter accept comment \"into a styx tunnel device\"", ifs)
 	}
 	for _, s := range fw.SNAT {
 		for _, f := range families {
@@ -462,6 +474,11 @@ func (r *renderer) mss() {
 			r.line(2, "%s %s @remote%s tcp flags & (syn | rst) == syn tcp option maxseg size > %d tcp option maxseg size set %d", f.ip, dir, f.v, mss, mss)
 		}
 	}
+	if ifs := r.tunnelIfs(); ifs != "" {
+		// tunnel devices have their own mtu: clamp to the route's
+		r.line(2, "oifname %s tcp flags & (syn | rst) == syn tcp option maxseg size set rt mtu", ifs)
+		r.line(2, "iifname %s tcp flags & (syn | rst) == syn tcp option maxseg size set rt mtu", ifs)
+	}
 	r.end()
 }
 
@@ -542,6 +559,18 @@ func (r *renderer) snat() {
 		r.line(2, "%s%s saddr @masq%s %s masquerade comment \"lan to the internet; tunnel traffic exempt\"", m, f.ip, f.v, exempt)
 	}
 	r.end()
+}
+
+// tunnelIfs is an anonymous set of styx's tunnel device names, or "".
+func (r *renderer) tunnelIfs() string {
+	if len(r.fw.TunnelIfs) == 0 {
+		return ""
+	}
+	q := make([]string, len(r.fw.TunnelIfs))
+	for i, n := range r.fw.TunnelIfs {
+		q[i] = `"` + n + `"`
+	}
+	return "{ " + strings.Join(q, ", ") + " }"
 }
 
 // comment quotes a rule comment for nft, which does not accept escaped

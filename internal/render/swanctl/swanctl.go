@@ -173,6 +173,10 @@ func Secrets(gw *plan.Gateway, source string, r SecretReader, redact bool) ([]by
 				continue
 			}
 			value = EncodeSecret(v)
+			if s.Kind == "eap" {
+				// a password is a password: never read "0x..." as hex
+				value = "0s" + base64.StdEncoding.EncodeToString(v)
+			}
 		}
 		w.kv("secret", value)
 		w.close()
