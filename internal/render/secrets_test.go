@@ -114,7 +114,7 @@ func TestSecretsOnlyInSecretsFile(t *testing.T) {
 				}
 				for _, s := range gw.Secrets {
 					sec := parsed.sub("secrets", s.Name)
-					want := swanctl.EncodeSecret(reader.values[s.Source.Source()])
+					want := swanctl.SecretValue(s, reader.values[s.Source.Source()])
 					if got := sec.value("secret"); got != want {
 						t.Errorf("secrets.%s.secret = %q, want %q", s.Name, got, want)
 					}
@@ -347,7 +347,7 @@ func TestRenderCommandNeverPrintsSecrets(t *testing.T) {
 				}
 				gws := planAll(t, net)
 				for _, s := range gws[g.Name].Secrets {
-					if !bytes.Contains(data, values[s.Source.Source()]) {
+					if !bytes.Contains(data, []byte(swanctl.SecretValue(s, values[s.Source.Source()]))) {
 						t.Errorf("%s: secrets.conf lacks %s", g.Name, s.Name)
 					}
 				}

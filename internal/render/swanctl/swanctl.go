@@ -172,11 +172,7 @@ func Secrets(gw *plan.Gateway, source string, r SecretReader, redact bool) ([]by
 				missing = append(missing, fmt.Errorf("%s: %v", s.Name, err))
 				continue
 			}
-			value = EncodeSecret(v)
-			if s.Kind == "eap" {
-				// a password is a password: never read "0x..." as hex
-				value = "0s" + base64.StdEncoding.EncodeToString(v)
-			}
+			value = SecretValue(s, v)
 		}
 		w.kv("secret", value)
 		w.close()
@@ -186,6 +182,16 @@ func Secrets(gw *plan.Gateway, source string, r SecretReader, redact bool) ([]by
 		return nil, fmt.Errorf("%w (create them with styx secrets --generate, or provide them):\n%w", ErrSecret, errors.Join(missing...))
 	}
 	return []byte(w.b.String()), nil
+}
+
+// SecretValue is how secret s with value v is written in secrets.conf:
+// PSKs with EncodeSecret, EAP passwords always base64-encoded, because a
+// password is taken literally ("0x1234" is not hex).
+func SecretValue(s *plan.Secret, v []byte) string {
+	if s.Kind == "eap" {
+		return "0s" + base64.StdEncoding.EncodeToString(v)
+	}
+	return EncodeSecret(v)
 }
 
 // EncodeSecret writes a secret so that swanctl reads exactly its bytes:
