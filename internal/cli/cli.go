@@ -17,6 +17,8 @@ const (
 	ExitOK      = 0 // success; for check: no errors (warnings allowed)
 	ExitProblem = 1 // the input has errors, or the command failed
 	ExitUsage   = 2 // could not read or parse the input, or bad usage
+	// ExitDegraded is styx status's answer when a tunnel is not up.
+	ExitDegraded = 3
 )
 
 // Env is what a command may touch: its output streams and the process

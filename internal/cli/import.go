@@ -167,7 +167,7 @@ func (c *ImportCmd) Run(env *Env) error {
 	for _, f := range files {
 		names = append(names, f.Path)
 	}
-	fmt.Fprintf(env.Stderr, "wrote %s to %s\n", strings.Join(names, ", "), filepath.Clean(c.Out))
+	fmt.Fprintf(env.Stderr, "wrote %s to %s\n", strings.Join(names, ", "), displayName(filepath.Clean(c.Out)))
 	return nil
 }
 

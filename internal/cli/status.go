@@ -34,7 +34,7 @@ configured but have no SA are shown as down, with a reason when styx knows it.
 SAs are queried per connection (never in one large stream), so gateways with
 many tunnels are reported completely.
 
-Exit status: 0 healthy, 2 some tunnel is not up, 1 error.
+Exit status: 0 healthy, 3 some tunnel is not up, 1 error, 2 usage.
 The JSON form (--format json) is stable: see docs/status.md.
 
 Examples:
@@ -78,7 +78,7 @@ func (c *StatusCmd) Run(env *Env) error {
 		}
 		if c.Watch <= 0 {
 			if !r.Health.OK {
-				return &exitError{code: 2}
+				return &exitError{code: ExitDegraded}
 			}
 			return nil
 		}

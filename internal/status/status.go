@@ -122,8 +122,22 @@ func connState(c *Conn) string {
 	return "up"
 }
 
-// JSON writes the report as indented JSON.
+// JSON writes the report as indented JSON. Empty lists are written as []
+// (never null), so that consumers can iterate without checks.
 func (r *Report) JSON(w io.Writer) error {
+	if r.Conns == nil {
+		r.Conns = []Conn{}
+	}
+	for i := range r.Conns {
+		if r.Conns[i].SAs == nil {
+			r.Conns[i].SAs = []vici.IKESA{}
+		}
+		for j := range r.Conns[i].SAs {
+			if r.Conns[i].SAs[j].Children == nil {
+				r.Conns[i].SAs[j].Children = []vici.ChildSA{}
+			}
+		}
+	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
