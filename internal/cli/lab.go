@@ -19,6 +19,7 @@ import (
 	"github.com/styx-vpn/styx/internal/lab"
 	"github.com/styx-vpn/styx/internal/netns"
 	"github.com/styx-vpn/styx/internal/topology"
+	"github.com/styx-vpn/styx/internal/vm"
 )
 
 // LabCmd groups the lab subcommands.
@@ -73,12 +74,16 @@ type LabUpCmd struct {
 	Down      bool   `help:"With --test: remove the lab afterwards."`
 	Format    string `help:"Test result format: table or json." enum:"table,json" default:"table"`
 	Keep      bool   `name:"keep-on-failure" help:"Leave a lab that failed to come up in place, for styx lab logs and exec."`
+	VM        bool   `name:"vm" help:"Run the lab inside a QEMU VM with Debian's kernel (kernel ESP, XFRM interfaces, VTI, GRE): up, test and down in one go."`
 }
 
 // Run builds the lab.
 func (c *LabUpCmd) Run(env *Env) error {
 	if err := needRoot(); err != nil {
 		return err
+	}
+	if c.VM {
+		return runInVM(env, c.File, c.Format)
 	}
 	net, err := loadChecked(env, c.File)
 	if err != nil {
@@ -106,12 +111,16 @@ func (c *LabUpCmd) Run(env *Env) error {
 type LabTestCmd struct {
 	labFile
 	Format string `help:"Output format: table or json." enum:"table,json" default:"table"`
+	VM     bool   `name:"vm" help:"Run the lab in a VM (kernel data plane): same as lab up --vm."`
 }
 
 // Run tests.
 func (c *LabTestCmd) Run(env *Env) error {
 	if err := needRoot(); err != nil {
 		return err
+	}
+	if c.VM {
+		return runInVM(env, c.File, c.Format)
 	}
 	net, err := loadChecked(env, c.File)
 	if err != nil {
@@ -374,4 +383,43 @@ func (c *LabAgentCmd) Run(env *Env, kctx *kong.Context) error {
 		return lab.Spoof(src, dst, c.Spoof.Port, []byte(c.Spoof.Marker))
 	}
 	return exitf(ExitUsage, "unknown agent command")
+}
+
+// runInVM runs lab up --test --down on the kernel data plane inside a VM.
+func runInVM(env *Env, file, format string) error {
+	if _, err := loadChecked(env, file); err != nil {
+		return err
+	}
+	if err := vm.Available(); err != nil {
+		return exitf(ExitProblem, "the VM tier cannot run here: %v", err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return err
+	}
+	for _, p := range []string{exe, abs} {
+		for _, tmp := range []string{"/tmp/", "/run/", "/var/tmp/", "/var/lib/", "/var/log/"} {
+			if strings.HasPrefix(p, tmp) {
+				return exitf(ExitUsage, "%s is under %s, which the VM does not see (it is a tmpfs there): use a styx binary and topology file elsewhere (e.g. bin/styx in the repository)", p, tmp)
+			}
+		}
+	}
+	wd, _ := os.Getwd()
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	fmt.Fprintf(env.Stdout, "lab %s: VM tier (kernel data plane, kernel-variant firewall)\n", lab.ID(file))
+	args := []string{"lab", "up", abs, "--dir", "/tmp/styx-lab", "--dataplane", "kernel", "--test", "--down", "--format", format}
+	code, err := vm.Run(ctx, vm.Options{Dir: vm.DefaultDir, Styx: exe, Args: args, Workdir: wd, Out: env.Stdout})
+	if err != nil {
+		return exitf(ExitProblem, "lab in a VM: %v", err)
+	}
+	fmt.Fprintf(env.Stdout, "results above are from the VM tier (Debian kernel, kernel ESP)\n")
+	if code != 0 {
+		return &exitError{code: ExitProblem}
+	}
+	return nil
 }

@@ -290,7 +290,11 @@ func swanctlName(s string) string {
 func (imp *importer) conn(sec *Section) {
 	sub := &importer{opts: imp.opts, conf: imp.conf, report: &Report{}, mapped: imp.mapped}
 	c := sub.readConn(sec)
-	if c.startup == AutoIgnore {
+	badAuto := false
+	if st := c.src["auto"]; st != nil && enumIndex(startupNames, st.Value) < 0 {
+		badAuto = true
+	}
+	if c.startup == AutoIgnore && !badAuto {
 		templateOf := []string{}
 		for _, other := range imp.conf.Conns {
 			for _, p := range other.parents {
@@ -309,6 +313,13 @@ func (imp *importer) conn(sec *Section) {
 	imp.report.Items = append(imp.report.Items, sub.report.Items...)
 	imp.report.Mappings = append(imp.report.Mappings, sub.report.Mappings...)
 	if len(c.errors) > 0 {
+		// also say which proposals strongSwan would reject
+		for _, k := range []string{"ike", "esp", "ah"} {
+			if st := c.src[k]; st != nil {
+				kind := map[string]crypto.Kind{"ike": crypto.IKE, "esp": crypto.ESP, "ah": crypto.AH}[k]
+				c.errors = append(c.errors, invalidProposals(c, st, kind)...)
+			}
+		}
 		for _, e := range c.errors {
 			if imp.opts.Lenient {
 				e.Severity = Warning

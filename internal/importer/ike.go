@@ -163,8 +163,11 @@ func (imp *importer) idIsLocal(e *endCfg) bool {
 
 func sideDesc(e *endCfg) string {
 	h := e.host
-	if h == "" {
+	switch {
+	case h == "":
 		h = "%any"
+	case e.allowAny && !strings.Contains(h, ","):
+		h = "%" + h
 	}
 	return e.side + "=" + h
 }
@@ -243,6 +246,7 @@ func (imp *importer) convertConn(c *starterConn) {
 	ikeReport := &Report{}
 	imp.report = ikeReport
 	me, other := imp.resolveEnds(c)
+	c.me, c.other = me, other
 	m := func(st *Setting, format string, args ...any) {
 		imp.used(st, c.name, fmt.Sprintf(format, args...))
 	}
@@ -250,6 +254,9 @@ func (imp *importer) convertConn(c *starterConn) {
 		it := Item{Severity: sev, Category: cat, Conn: c.name, Message: fmt.Sprintf(format, args...), Hint: hint}
 		if st != nil {
 			it.Pos, it.Key = st.KeyPos, st.Key
+			if w := writtenIn(st); w != "" {
+				it.Conn = w
+			}
 		} else {
 			it.Pos = c.sec.Pos
 		}
@@ -484,24 +491,8 @@ func (imp *importer) proposals(c *starterConn, st *Setting, value string, kind c
 		return nil, false
 	}
 	v, strict := strings.CutSuffix(value, "!")
-	var list []string
-	for _, s := range strings.Split(v, ",") {
-		list = append(list, strings.TrimSpace(s))
-	}
-	for _, s := range list {
-		if s == "" {
-			imp.report.add(Item{Pos: st.ValuePos, Severity: Error, Category: CatValue, Conn: c.name, Key: st.Key,
-				Message: fmt.Sprintf("%s=%s has an empty proposal; strongSwan rejects it and does not load the conn", st.Key, value)})
-			continue
-		}
-		_, fs := crypto.ParseProposal(kind, s)
-		for _, f := range fs {
-			if f.Rule == crypto.RuleInvalid && f.Severity == crypto.Error {
-				imp.report.add(Item{Pos: st.ValuePos, Severity: Error, Category: CatValue, Conn: c.name, Key: st.Key,
-					Message: fmt.Sprintf("%s proposal %q: %s; strongSwan does not load the conn", st.Key, s, f.Message), Hint: f.Hint})
-			}
-		}
-	}
+	list := splitProposals(v)
+	imp.report.Items = append(imp.report.Items, invalidProposals(c, st, kind)...)
 	for _, f := range crypto.Check(kind, list, imp.opts.Profile, version) {
 		if f.Rule == crypto.RuleInvalid {
 			continue
@@ -510,15 +501,52 @@ func (imp *importer) proposals(c *starterConn, st *Setting, value string, kind c
 	}
 	imp.used(st, c.name, fmt.Sprintf("%s = %s", target, strings.Join(list, ", ")))
 	if !strict {
-		what := "IKE"
+		what, weak := "IKE", "3des, sha1, prfsha1 and modp2048"
 		if kind != crypto.IKE {
-			what = kind.String()
+			what, weak = kind.String(), "sha1, aesxcbc and proposals without PFS"
 		}
+		short := target[strings.LastIndexByte(target, '.')+1:]
 		imp.report.add(Item{Pos: st.ValuePos, Severity: Warning, Category: CatSemantics, Conn: writtenIn(st), Key: st.Key,
-			Message: fmt.Sprintf("%s=%s has no trailing '!': strongSwan also accepted its default %s proposals (including 3des, sha1 and modp2048); the converted %s lists only the configured proposals", st.Key, value, what, target),
-			Hint:    fmt.Sprintf("make sure the peer proposes one of them; adding `default` to %s would restore the old behaviour (not recommended)", target)})
+			Message: fmt.Sprintf("%s=%s has no trailing '!': strongSwan also accepted its default %s proposals (including %s); the converted %s lists only the configured proposals", st.Key, value, what, weak, short),
+			Hint:    fmt.Sprintf("make sure the peer proposes one of them; adding `default` to %s would restore the old behaviour (not recommended)", short)})
 	}
 	return list, strict
+}
+
+func splitProposals(v string) []string {
+	var list []string
+	for _, s := range strings.Split(v, ",") {
+		list = append(list, strings.TrimSpace(s))
+	}
+	return list
+}
+
+// invalidProposals reports the proposals of an ike=/esp=/ah= value that
+// strongSwan rejects (which makes the conn fail to load).
+func invalidProposals(c *starterConn, st *Setting, kind crypto.Kind) []Item {
+	var out []Item
+	v, _ := strings.CutSuffix(st.Value, "!")
+	for _, s := range splitProposals(v) {
+		if s == "" {
+			out = append(out, Item{Pos: st.ValuePos, Severity: Error, Category: CatValue, Conn: c.name, Key: st.Key,
+				Message: fmt.Sprintf("%s=%s has an empty proposal; strongSwan rejects it and does not load the conn", st.Key, st.Value)})
+			continue
+		}
+		if strings.Contains(s, "!") {
+			out = append(out, Item{Pos: st.ValuePos, Severity: Error, Category: CatValue, Conn: c.name, Key: st.Key,
+				Message: fmt.Sprintf("%s proposal %q: '!' is only allowed at the very end of the value; strongSwan does not load the conn", st.Key, s),
+				Hint:    "write the '!' once, after the last proposal"})
+			continue
+		}
+		_, fs := crypto.ParseProposal(kind, s)
+		for _, f := range fs {
+			if f.Rule == crypto.RuleInvalid && f.Severity == crypto.Error {
+				out = append(out, Item{Pos: st.ValuePos, Severity: Error, Category: CatValue, Conn: c.name, Key: st.Key,
+					Message: fmt.Sprintf("%s proposal %q: %s; strongSwan does not load the conn", st.Key, s, f.Message), Hint: f.Hint})
+			}
+		}
+	}
+	return out
 }
 
 func (imp *importer) cryptoItem(c *starterConn, st *Setting, f crypto.Finding) {
@@ -766,10 +794,14 @@ func (imp *importer) authRounds(c *starterConn, me, other *endCfg, item itemFunc
 			m(st, "(no effect: no matching round)")
 		}
 	}
-	if revocation != "" {
-		if st := imp.setup.src["strictcrlpolicy"]; st != nil {
-			imp.used(st, c.name, "remote.revocation = "+revocation)
+	if st := imp.setup.src["strictcrlpolicy"]; st != nil {
+		target := "(no effect: no certificate authentication)"
+		for _, r := range remote {
+			if r.revocation != "" {
+				target = "remote.revocation = " + r.revocation
+			}
 		}
+		imp.used(st, c.name, target)
 	}
 	return local, remote
 }
@@ -1037,14 +1069,14 @@ func (imp *importer) child(c *starterConn, me, other *endCfg, name, cp string, v
 	if st := me.src["firewall"]; st != nil {
 		m(st, "%supdown = %s", cp, me.updown)
 		if me.firewall || me.updown == updownIptables {
-			imp.report.add(Item{Pos: st.KeyPos, Severity: Warning, Category: CatFirewall, Conn: c.name, Key: st.Key,
+			imp.report.add(Item{Pos: st.KeyPos, Severity: Warning, Category: CatFirewall, Conn: writtenIn(st), Key: st.Key,
 				Message: fmt.Sprintf("%s=yes: the updown script inserts iptables rules that accept this tunnel's traffic (INPUT/OUTPUT for host-to-host, FORWARD for subnets) while the CHILD_SA is up; the conversion keeps it as updown = %s, which needs iptables", st.Key, updownIptables),
 				Hint:    "with a styx topology, styx renders the nftables/iptables rules for the tunnels instead: drop the updown then, and make sure nothing else filters the traffic"})
 		}
 	}
 	if st := me.src["updown"]; st != nil {
 		m(st, "%supdown = %s", cp, me.updown)
-		imp.report.add(Item{Pos: st.KeyPos, Severity: Warning, Category: CatFirewall, Conn: c.name, Key: st.Key,
+		imp.report.add(Item{Pos: st.KeyPos, Severity: Warning, Category: CatFirewall, Conn: writtenIn(st), Key: st.Key,
 			Message: fmt.Sprintf("%s=%s runs on every CHILD_SA up/down; kept as updown = %s: check what it does (firewall rules, routes) and that it works with swanctl's environment", st.Key, st.Value, st.Value),
 			Hint:    "rules and routes it adds may duplicate or conflict with those styx renders from a topology"})
 	}

@@ -161,7 +161,10 @@ func (r *Report) Text(verbose bool) string {
 		}
 		b.WriteString(it.Severity.String())
 		b.WriteString(": ")
-		if it.Conn != "" {
+		switch {
+		case strings.Contains(it.Conn, " "):
+			fmt.Fprintf(&b, "%s: ", it.Conn)
+		case it.Conn != "":
 			fmt.Fprintf(&b, "conn %s: ", it.Conn)
 		}
 		b.WriteString(it.Message)

@@ -28,6 +28,7 @@ type Result struct {
 	confPatches   []patch
 	secretPatches []patch
 	values        map[*topology.Secret][]byte
+	literal       map[*topology.Secret]bool
 	// secretOf maps an ipsec.secrets entry to its plan secret.
 	secretOf map[*SecretEntry]*plan.Secret
 	// passphrases of private keys, by secret patch index
@@ -146,6 +147,7 @@ func (r *Result) build() {
 	gw := &plan.Gateway{Name: imp.gatewayName(), Dataplane: topology.Kernel}
 	r.Gateway = gw
 	r.values = map[*topology.Secret][]byte{}
+	r.literal = map[*topology.Secret]bool{}
 	r.secretOf = map[*SecretEntry]*plan.Secret{}
 	base := filepath.Base(imp.opts.Conf)
 	for _, ic := range imp.conns {
@@ -364,7 +366,7 @@ func (r *Result) buildSecrets() {
 			}
 			label := strings.Join(parts, "-")
 			if len(label) > 40 {
-				label = label[:40]
+				label = strings.TrimRight(label[:40], "-")
 			}
 			if label == "" || label == "any" {
 				label = "any"
@@ -374,6 +376,9 @@ func (r *Result) buildSecrets() {
 			kind := "ike"
 			if prefix != "ike" && len(e.IDs) == 1 {
 				kind = "eap"
+			}
+			if kind == "eap" {
+				r.literal[src] = true // passwords reach swanctl as their bytes
 			}
 			ps := &plan.Secret{Name: uniqueName(prefix + "-" + label), Kind: kind, IDs: e.IDs, Source: src}
 			r.Gateway.Secrets = append(r.Gateway.Secrets, ps)
@@ -471,6 +476,9 @@ func (r *Result) ReadSecret(s *topology.Secret) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("no value")
 	}
+	if r.literal[s] {
+		return v, nil // swanctl.SecretValue encodes EAP passwords itself
+	}
 	return []byte(secretValue(v)), nil
 }
 
@@ -490,3 +498,49 @@ func pskInput(e *SecretEntry) string {
 }
 
 func diagPos(p Pos) diag.Pos { return diag.Pos{Line: p.Line, Col: p.Col} }
+
+// Reference is a credential file the converted configuration refers to,
+// relative to a swanctl directory (x509, x509ca, pubkey, rsa, ecdsa,
+// pkcs8, pkcs12).
+type Reference struct {
+	Dir  string
+	Name string
+	// ID is the identity the certificate or key is for, if known.
+	ID string
+}
+
+// References lists the certificate and key files swanctl.conf and the
+// secrets file refer to (they have to be copied from /etc/ipsec.d).
+func (r *Result) References() []Reference {
+	var out []Reference
+	add := func(ref Reference) {
+		if !slices.Contains(out, ref) {
+			out = append(out, ref)
+		}
+	}
+	for _, ic := range r.imp.conns {
+		rounds := append(slices.Clone(ic.params.local), ic.params.remote...)
+		for i, a := range rounds {
+			id := a.id
+			if id == "" && i < len(ic.params.local) {
+				id = ic.localID
+			}
+			for _, c := range a.certs {
+				add(Reference{Dir: "x509", Name: c, ID: id})
+			}
+			for _, k := range a.pubkeys {
+				add(Reference{Dir: "pubkey", Name: k, ID: id})
+			}
+		}
+	}
+	for _, ca := range r.imp.cas {
+		add(Reference{Dir: "x509ca", Name: ca.cacert})
+	}
+	for _, e := range r.imp.secrets.Entries {
+		dir := map[string]string{SecretRSA: "rsa", SecretECDSA: "ecdsa", SecretPKCS8: "pkcs8", SecretP12: "pkcs12"}[e.Type]
+		if dir != "" {
+			add(Reference{Dir: dir, Name: baseName(e.File)})
+		}
+	}
+	return out
+}

@@ -2,7 +2,6 @@ package importer
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -89,6 +88,7 @@ type sline struct {
 	off  int
 	file string
 	nr   int
+	note string // how strongSwan reads a malformed 0x/0s value
 }
 
 func (l *sline) pos() Pos { return Pos{File: l.file, Line: l.nr, Col: l.off + 1} }
@@ -159,39 +159,40 @@ func (l *sline) secret() ([]byte, string, Pos, error) {
 	if len(raw) > 2 {
 		switch strings.ToLower(raw[:2]) {
 		case "0x":
-			b, err := decodeHex(raw[2:])
-			if err != nil {
-				return nil, "", p, errAt(p, "malformed secret: %v", err)
-			}
+			b, note := decodeHex(raw[2:])
+			l.note = note
 			return b, "hex", p, nil
 		case "0s":
-			b, err := decodeBase64(raw[2:])
-			if err != nil {
-				return nil, "", p, errAt(p, "malformed secret: %v", err)
-			}
+			b, note := decodeBase64(raw[2:])
+			l.note = note
 			return b, "base64", p, nil
 		}
 	}
 	return []byte(raw), "raw", p, nil
 }
 
-// decodeHex decodes hex like chunk_from_hex: ':' separators are skipped
-// and an odd number of digits gets a leading zero nibble.
-func decodeHex(s string) ([]byte, error) {
-	s = strings.ReplaceAll(s, ":", "")
-	if len(s)%2 == 1 {
-		s = "0" + s
-	}
-	out := make([]byte, len(s)/2)
-	for i := 0; i < len(s); i += 2 {
-		hi, ok1 := hexNibble(s[i])
-		lo, ok2 := hexNibble(s[i+1])
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("invalid hex digit after 0x")
+// decodeHex decodes hex exactly like strongSwan's chunk_from_hex: ':'
+// separators are skipped, an odd number of digits gets a leading zero
+// nibble, and an invalid digit counts as 0 (the note says so).
+func decodeHex(s string) ([]byte, string) {
+	digits := strings.ReplaceAll(s, ":", "")
+	note := ""
+	for i := 0; i < len(digits); i++ {
+		if _, ok := hexNibble(digits[i]); !ok {
+			note = "it contains characters that are not hex digits, which strongSwan reads as 0"
+			break
 		}
+	}
+	if len(digits)%2 == 1 {
+		digits = "0" + digits
+	}
+	out := make([]byte, len(digits)/2)
+	for i := 0; i < len(digits); i += 2 {
+		hi, _ := hexNibble(digits[i])
+		lo, _ := hexNibble(digits[i+1])
 		out[i/2] = hi<<4 | lo
 	}
-	return out, nil
+	return out, note
 }
 
 func hexNibble(c byte) (byte, bool) {
@@ -206,14 +207,60 @@ func hexNibble(c byte) (byte, bool) {
 	return 0, false
 }
 
-// decodeBase64 accepts base64 with or without padding.
-func decodeBase64(s string) ([]byte, error) {
-	s = strings.TrimRight(s, "=")
-	b, err := base64.RawStdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("invalid base64 after 0s")
+func b642bin(c byte) byte {
+	switch {
+	case 'A' <= c && c <= 'Z':
+		return c - 'A'
+	case 'a' <= c && c <= 'z':
+		return 26 + c - 'a'
+	case '0' <= c && c <= '9':
+		return 52 + c - '0'
+	case c == '+' || c == '-':
+		return 62
+	case c == '/' || c == '_':
+		return 63
+	case c == '=':
+		return 0
 	}
-	return b, nil
+	return 0xff
+}
+
+// decodeBase64 decodes exactly like strongSwan's chunk_from_base64: only
+// whole groups of four characters count, '=' shortens the result, and an
+// invalid character decodes as all ones. The note explains any deviation
+// from standard base64, which changes the key.
+func decodeBase64(s string) ([]byte, string) {
+	n := len(s) / 4 * 3
+	buf := make([]byte, n)
+	out := 0
+	pos := 0
+	for i := 0; i < n; i += 3 {
+		out += 3
+		var b [4]byte
+		for j := 0; j < 4; j++ {
+			if s[pos] == '=' && out > 0 {
+				out--
+			}
+			b[j] = b642bin(s[pos])
+			pos++
+		}
+		buf[i] = b[0]<<2 | b[1]>>4
+		buf[i+1] = b[1]<<4 | b[2]>>2
+		buf[i+2] = b[2]<<6 | b[3]
+	}
+	note := ""
+	switch {
+	case len(s)%4 != 0:
+		note = fmt.Sprintf("its length (%d characters after 0s) is not a multiple of 4: strongSwan ignores the last %d character(s)", len(s), len(s)%4)
+	default:
+		for i := 0; i < len(s); i++ {
+			if b642bin(s[i]) == 0xff {
+				note = "it contains characters that are not base64, which strongSwan decodes as garbage"
+				break
+			}
+		}
+	}
+	return buf[:out], note
 }
 
 func (s *Secrets) parse(fsys FS, name string, src []byte, level int) error {
@@ -264,6 +311,11 @@ func (s *Secrets) parse(fsys FS, name string, src []byte, level int) error {
 				return err
 			}
 			e.Value, e.Encoding, e.ValuePos = v, enc, vp
+			if l.note != "" {
+				s.Items = append(s.Items, Item{Pos: vp, Severity: Warning, Category: CatSecrets,
+					Message: fmt.Sprintf("the %s %s secret is malformed: %s; the conversion keeps the %d bytes strongSwan uses", enc, typ, l.note, len(v)),
+					Hint:    "fix the value on both peers (openssl rand -base64 33)"})
+			}
 		case SecretRSA, SecretECDSA, SecretPKCS8, SecretP12:
 			f, fp, err := l.value()
 			if err != nil {

@@ -58,12 +58,14 @@ func (r *Result) secretsReport() {
 			Hint:    "pass --secrets /etc/ipsec.secrets"})
 	}
 	for e, ics := range usedBy {
-		if len(ics) < 2 {
-			continue
-		}
+		remotes := map[ident]bool{}
 		var peers []string
 		for _, ic := range ics {
+			remotes[parseIdent(ic.remoteID)] = true
 			peers = append(peers, fmt.Sprintf("%s (%s)", ic.name, orAny(ic.remoteID)))
+		}
+		if len(remotes) < 2 {
+			continue
 		}
 		slices.Sort(peers)
 		imp.report.add(Item{Pos: e.Pos, Severity: Warning, Category: CatSecrets,

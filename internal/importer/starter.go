@@ -108,6 +108,8 @@ type starterConn struct {
 	ifIDIn, ifIDOut      string
 
 	left, right endCfg
+	// me and other are left and right after deciding which is local.
+	me, other *endCfg
 
 	// src records the setting behind every conn field, by keyword token.
 	src map[string]*Setting

@@ -52,8 +52,7 @@ var topoKeys = map[string]bool{
 	"keylife": true, "rekeymargin": true, "margintime": true, "mobike": true, "forceencaps": true, "aggressive": true,
 	"also": true, "left": true, "right": true, "leftid": true, "rightid": true, "leftsubnet": true,
 	"rightsubnet": true, "leftsubnetwithin": true, "rightsubnetwithin": true, "leftprotoport": true,
-	"rightprotoport": true, "leftauth": true, "rightauth": true, "leftcert": true, "keyingtries": true,
-	"rekeyfuzz": true, "leftsendcert": true, "leftfirewall": true,
+	"rightprotoport": true, "leftauth": true, "rightauth": true, "leftcert": true, "leftfirewall": true,
 }
 
 type yamlWriter struct {
@@ -68,8 +67,11 @@ func (w *yamlWriter) line(indent int, format string, args ...any) {
 
 // q quotes a YAML scalar (JSON strings are valid YAML).
 func q(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 func qlist(l []string) string {
@@ -157,12 +159,23 @@ func (r *Result) Topology(o TopologyOptions) ([]byte, []File) {
 				myAddrs = append(myAddrs, a)
 			}
 		}
+		var why []string
 		// road warriors: remote %any with pools
 		if len(p.remoteAddrs) == 0 && len(p.pools) > 0 {
-			ras = append(ras, ic)
-			continue
+			if a := p.remote[0].auth; !strings.HasPrefix(a, "eap") && a != "pubkey" {
+				why = append(why, fmt.Sprintf("remote access with remote authentication %s (the topology knows eap-mschapv2 and certificates)", a))
+			}
+			if p.local[0].auth != "pubkey" {
+				why = append(why, fmt.Sprintf("remote access with local authentication %s (the topology's gateways use certificates)", p.local[0].auth))
+			}
+			if len(p.remote) > 1 || len(p.local) > 1 {
+				why = append(why, "a second authentication round")
+			}
+			if len(why) == 0 {
+				ras = append(ras, ic)
+				continue
+			}
 		}
-		var why []string
 		if len(p.vips) > 0 {
 			why = append(why, "a virtual IP (leftsourceip): road-warrior clients have no topology form")
 		}
@@ -367,6 +380,11 @@ func (r *Result) writeTunnel(w *yamlWriter, ic *ikeConn, name, me string, peer *
 			}
 		}
 	}
+	if initiates && peer.dynamic {
+		addItem(Item{Pos: at, Severity: Warning, Conn: ic.first.name,
+			Message: fmt.Sprintf("start_action %s towards a peer without address (right=%%any) has no topology form: the peer initiates", start)})
+		initiates = false
+	}
 	if initiates {
 		w.line(2, "initiator: %s", me)
 		w.line(2, "start: %s", start)
@@ -472,19 +490,17 @@ func durStrS(d time.Duration) string {
 
 // notExpressible lists the keys a conn sets that the topology has no
 // place for.
-func (r *Result) notExpressible(c *starterConn, addItem func(Item)) {
+func (r *Result) notExpressible(c *starterConn, addItem func(Item), also ...string) {
 	var keys []string
 	for _, st := range c.effective {
-		if !topoKeys[st.Key] {
+		_, _, known := lookupKey(st.Key)
+		_, dep := deprecatedKeys[st.Key]
+		if !topoKeys[st.Key] && known && !dep && !slices.Contains(also, st.Key) {
 			keys = append(keys, st.Key)
 		}
 	}
-	if c.left.src["firewall"] != nil || c.right.src["firewall"] != nil {
-		st := c.left.src["firewall"]
-		if st == nil {
-			st = c.right.src["firewall"]
-		}
-		addItem(Item{Pos: st.KeyPos, Severity: Info, Conn: c.name, Key: st.Key,
+	if st := c.me.src["firewall"]; st != nil && c.me.updown == updownIptables {
+		addItem(Item{Pos: st.KeyPos, Severity: Info, Conn: writtenIn(st), Key: st.Key,
 			Message: "leftfirewall: no updown script in the fragment; styx renders the firewall rules for the tunnel (nftables or iptables) from the topology"})
 	}
 	if len(keys) > 0 {
@@ -563,7 +579,8 @@ func (r *Result) writeRA(w *yamlWriter, ic *ikeConn, me string, o TopologyOption
 		w.line(2, "auth: cert")
 	}
 	for _, ch := range ic.children {
-		r.notExpressible(ch.conn, addItem)
+		// remote access carries the pool, its DNS servers and the EAP users
+		r.notExpressible(ch.conn, addItem, "rightsourceip", "rightdns", "eap_identity", "leftsendcert")
 	}
 	return files
 }

@@ -158,7 +158,7 @@ func Secrets(gw *plan.Gateway, source string, r SecretReader, redact bool) ([]by
 	var missing []error
 	for _, s := range gw.Secrets {
 		w.open(s.Name)
-		if s.Kind == "eap" {
+		if s.Kind == "eap" && len(s.IDs) == 1 {
 			w.kv("id", quote(s.IDs[0]))
 		} else {
 			for i, id := range s.IDs {
