@@ -22,13 +22,14 @@ import (
 
 // gatewayTarget are the flags that select a gateway and reach it.
 type gatewayTarget struct {
-	File      string `arg:"" help:"Topology file." type:"path"`
-	Gateway   string `short:"g" required:"" help:"Gateway to act on."`
-	Socket    string `help:"charon's VICI socket." default:"/var/run/charon.vici"`
-	State     string `help:"Directory for styx's state (what the last apply did)." default:"/var/lib/styx"`
-	Firewall  string `help:"Firewall backend: nft, iptables (iptables-restore into STYX-* chains), or none to leave the firewall alone." enum:"nft,iptables,none" default:"nft"`
-	NetNS     string `name:"netns" help:"Run the gateway's commands in this network namespace." hidden:""`
-	Dataplane string `help:"Override the gateway's data plane: kernel or libipsec (the lab sets STYX_DATAPLANE)." enum:",kernel,libipsec" default:"" env:"STYX_DATAPLANE"`
+	File      string        `arg:"" help:"Topology file." type:"path"`
+	Gateway   string        `short:"g" required:"" help:"Gateway to act on."`
+	Socket    string        `help:"charon's VICI socket." default:"/var/run/charon.vici"`
+	State     string        `help:"Directory for styx's state (what the last apply did)." default:"/var/lib/styx"`
+	Firewall  string        `help:"Firewall backend: nft, iptables (iptables-restore into STYX-* chains), or none to leave the firewall alone." enum:"nft,iptables,none" default:"nft"`
+	NetNS     string        `name:"netns" help:"Run the gateway's commands in this network namespace." hidden:""`
+	Dataplane string        `help:"Override the gateway's data plane: kernel or libipsec (the lab sets STYX_DATAPLANE)." enum:",kernel,libipsec" default:"" env:"STYX_DATAPLANE"`
+	LabRekey  time.Duration `hidden:"" help:"CHILD_SA rekey time the lab uses (set by styx lab exec)." default:"0s" env:"STYX_LAB_REKEY"`
 }
 
 // engine builds the apply engine and the desired state for the target.
@@ -39,6 +40,11 @@ func (t *gatewayTarget) engine(env *Env) (*apply.Engine, apply.Desired, *vici.Cl
 	}
 	if t.Dataplane != "" {
 		net.SetDataplane(topology.Dataplane(t.Dataplane))
+	}
+	if t.LabRekey > 0 {
+		for _, tun := range net.Tunnels {
+			tun.ChildRekey = t.LabRekey
+		}
 	}
 	d, err := DesiredState(net, t.Gateway, t.File, secretReader(env), false)
 	if err != nil {

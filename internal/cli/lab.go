@@ -264,6 +264,9 @@ func (c *LabExecCmd) Run(env *Env) error {
 		script := fmt.Sprintf("mount --bind %q /run && exec \"$@\"", filepath.Join(n.Dir, "run"))
 		cmd = exec.Command("ip", append([]string{"netns", "exec", n.NS, "sh", "-c", script, "sh"}, args...)...)
 		cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+filepath.Join(n.Dir, "strongswan.conf"), "SWANCTL_DIR="+filepath.Join(n.Dir, "rendered", "swanctl"), "STYX_DATAPLANE="+st.Dataplane, "STYX_LAB_SECRETS="+filepath.Join(c.dir(), "secrets"))
+		if st.Rekey > 0 {
+			cmd.Env = append(cmd.Env, "STYX_LAB_REKEY="+st.Rekey.String())
+		}
 	} else {
 		cmd = exec.Command("ip", append([]string{"netns", "exec", n.NS}, args...)...)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Node is one namespace of the lab.
@@ -41,6 +42,8 @@ type State struct {
 	Procs     []Proc  `json:"procs"`
 	// Skipped lists the parts of the topology this data plane cannot run.
 	Skipped []string `json:"skipped,omitempty"`
+	// Rekey is the lab's CHILD_SA rekey time (lab.rekey), if any.
+	Rekey time.Duration `json:"rekey,omitempty"`
 }
 
 // Node returns the node called name.

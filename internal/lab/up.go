@@ -166,6 +166,7 @@ func (l *Lab) up(ctx context.Context) error {
 		l.say("  skipped: %s", sk)
 	}
 	if net.Lab.Rekey > 0 {
+		l.state.Rekey = net.Lab.Rekey
 		for _, t := range net.Tunnels {
 			t.ChildRekey = net.Lab.Rekey
 		}

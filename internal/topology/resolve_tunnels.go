@@ -297,7 +297,7 @@ func (r *resolver) tunnel(def *TunnelDef, family string, p pairing, c blockCommo
 	}
 	t.Auth.CA = def.Auth.CA.Values()
 	// start / dpd / close
-	t.Start = "trap"
+	t.Start = "trap|start" // established at load, re-established on traffic (strongSwan >= 5.9.6)
 	if idx >= 0 && t.Ends[idx].Gateway.Dataplane == Libipsec {
 		t.Start = "start" // kernel-libipsec cannot serve trap policies
 	}
