@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -172,10 +173,16 @@ func (e *Engine) Apply(ctx context.Context, d Desired) ([]Change, error) {
 	return changes, nil
 }
 
+// cloneState copies the state's maps and lists; the JSON documents in it
+// are never modified in place, so they are shared.
 func cloneState(s *State) *State {
-	b, _ := json.Marshal(s)
 	c := newState(s.Gateway)
-	json.Unmarshal(b, c)
+	maps.Copy(c.Conns, s.Conns)
+	maps.Copy(c.Secrets, s.Secrets)
+	maps.Copy(c.Pools, s.Pools)
+	maps.Copy(c.Sysctls, s.Sysctls)
+	c.Nft = s.Nft
+	c.Commands = slices.Clone(s.Commands)
 	return c
 }
 

@@ -83,6 +83,17 @@ func Diff(d Desired, o Observed) []Change {
 	if st == nil {
 		st = newState(d.Gateway.Name)
 	}
+	liveConns, liveShared, livePools := set(o.Conns), set(o.Shared), set(o.Pools)
+	wantConns, wantShared, wantPools := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, c := range d.Gateway.Conns {
+		wantConns[c.Name] = true
+	}
+	for _, s := range d.Gateway.Secrets {
+		wantShared[s.Name] = true
+	}
+	for _, p := range d.Gateway.Pools {
+		wantPools[p.Name] = true
+	}
 	var out []Change
 	// sysctls (those of styx's own devices after the devices exist)
 	sysctls := func(device bool) {
@@ -128,7 +139,7 @@ func Diff(d Desired, o Observed) []Change {
 	for _, s := range d.Gateway.Secrets {
 		enc := swanctl.EncodeSecret(d.Secrets[s.Name])
 		prev, had := st.Secrets[s.Name]
-		live := slices.Contains(o.Shared, s.Name)
+		live := liveShared[s.Name]
 		switch {
 		case !had || !live:
 			out = append(out, Change{Op: Add, What: "secret", Name: s.Name, Detail: []string{"owners " + strings.Join(s.IDs, ", ") + ", value " + swanctl.Redacted}, Reload: had && !live})
@@ -140,7 +151,7 @@ func Diff(d Desired, o Observed) []Change {
 	for _, p := range d.Gateway.Pools {
 		js := mustJSON(p)
 		prev, had := st.Pools[p.Name]
-		live := slices.Contains(o.Pools, p.Name)
+		live := livePools[p.Name]
 		switch {
 		case !had || !live:
 			out = append(out, Change{Op: Add, What: "pool", Name: p.Name, Detail: []string{p.Addrs.String()}, Reload: had && !live})
@@ -152,7 +163,7 @@ func Diff(d Desired, o Observed) []Change {
 	for _, c := range d.Gateway.Conns {
 		js := mustJSON(c)
 		prev, had := st.Conns[c.Name]
-		live := slices.Contains(o.Conns, c.Name)
+		live := liveConns[c.Name]
 		switch {
 		case !had || !live:
 			out = append(out, Change{Op: Add, What: "connection", Name: c.Name, Detail: []string{c.Origin}, Reload: had && !live})
@@ -162,17 +173,17 @@ func Diff(d Desired, o Observed) []Change {
 	}
 	// removals: only what styx applied before
 	for _, name := range sortedKeys(st.Conns) {
-		if !slices.ContainsFunc(d.Gateway.Conns, func(c *plan.Conn) bool { return c.Name == name }) && slices.Contains(o.Conns, name) {
+		if !wantConns[name] && liveConns[name] {
 			out = append(out, Change{Op: Remove, What: "connection", Name: name})
 		}
 	}
 	for _, name := range sortedKeys(st.Secrets) {
-		if !slices.ContainsFunc(d.Gateway.Secrets, func(s *plan.Secret) bool { return s.Name == name }) && slices.Contains(o.Shared, name) {
+		if !wantShared[name] && liveShared[name] {
 			out = append(out, Change{Op: Remove, What: "secret", Name: name})
 		}
 	}
 	for _, name := range sortedKeys(st.Pools) {
-		if !slices.ContainsFunc(d.Gateway.Pools, func(p *plan.Pool) bool { return p.Name == name }) && slices.Contains(o.Pools, name) {
+		if !wantPools[name] && livePools[name] {
 			out = append(out, Change{Op: Remove, What: "pool", Name: name})
 		}
 	}
@@ -182,13 +193,25 @@ func Diff(d Desired, o Observed) []Change {
 	return out
 }
 
-// sameJSON compares two JSON documents ignoring formatting.
+// sameJSON compares two JSON documents ignoring formatting (the state
+// file is indented; LoadState compacts it, so equal bytes is the common case).
 func sameJSON(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
 	var x, y bytes.Buffer
 	if json.Compact(&x, a) != nil || json.Compact(&y, b) != nil {
 		return false
 	}
 	return bytes.Equal(x.Bytes(), y.Bytes())
+}
+
+func set(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
 
 func orNone(s string) string {

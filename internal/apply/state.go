@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,6 +71,15 @@ func LoadState(dir, gw string) (*State, error) {
 	}
 	if s.Conns == nil {
 		s.Conns = map[string]json.RawMessage{}
+	}
+	// the file is indented for people; compare compact documents
+	for _, m := range []map[string]json.RawMessage{s.Conns, s.Pools} {
+		for k, v := range m {
+			var buf bytes.Buffer
+			if json.Compact(&buf, v) == nil {
+				m[k] = buf.Bytes()
+			}
+		}
 	}
 	if s.Secrets == nil {
 		s.Secrets = map[string]StateSecret{}
