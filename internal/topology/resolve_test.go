@@ -763,8 +763,8 @@ tunnels:
 	src2 := strings.Replace(src, "  - {between: [b, a], name: back, psk: {env: PSK}}\n", "", 1)
 	src2 = strings.Replace(src2, "[a, b]", "[b, a]", 1)
 	net = load(t, src2)
-	if got := net.Tunnels[0].Start; got != "trap" {
-		t.Errorf("kernel initiator: start = %q, want trap", got)
+	if got := net.Tunnels[0].Start; got != "trap|start" {
+		t.Errorf("kernel initiator: start = %q, want trap|start", got)
 	}
 }
 
