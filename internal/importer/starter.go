@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"github.com/styx-vpn/styx/internal/suggest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -652,7 +653,7 @@ var serviceNumbers = map[string]uint32{
 func closestKey(k string) string {
 	best, bestD := "", 3
 	try := func(name string) {
-		if d := editDistance(k, name); d < bestD {
+		if d := suggest.Distance(k, name); d < bestD {
 			best, bestD = name, d
 		}
 	}
@@ -665,27 +666,4 @@ func closestKey(k string) string {
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 40 || len(b) > 40 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

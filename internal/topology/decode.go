@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"github.com/styx-vpn/styx/internal/suggest"
 	"reflect"
 	"slices"
 	"strconv"
@@ -358,35 +359,12 @@ func closest(s string, candidates []string) string {
 	}
 	best, bestD := "", limit+1
 	for _, c := range candidates {
-		dist := editDistance(strings.ToLower(s), c)
+		dist := suggest.Distance(strings.ToLower(s), c)
 		if dist < bestD {
 			best, bestD = c, dist
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Str is a string value with the position it came from. Set is false when
