@@ -72,13 +72,15 @@ type DNAT struct {
 }
 
 // Allow accepts traffic from From to To on Ports; Input means the
-// destination is the gateway itself; Tunnel means the source arrives
-// through IPsec (a remote selector or pool).
+// destination is the gateway itself, Output that the source is; Tunnel
+// means the source arrives through IPsec (a remote selector or pool).
 type Allow struct {
-	From   []netip.Prefix
-	To     []netip.Prefix
-	Ports  []topology.Port
-	Input  bool
+	From  []netip.Prefix
+	To    []netip.Prefix
+	Ports []topology.Port
+	Input bool
+	// Output means the source is the gateway itself (gw.self -> ...).
+	Output bool
 	Tunnel bool
 	Why    string
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/styx-vpn/styx/internal/topology"
 )
@@ -153,6 +154,15 @@ func (b *builder) services(fw *Firewall) {
 func (b *builder) allows(fw *Firewall) {
 	g := b.g
 	for _, f := range b.net.Flows {
+		// the gateway's own traffic (gw.self -> anything): output chain
+		if slices.ContainsFunc(f.From, func(p topology.FlowPeer) bool { return p.Kind == "gateway-self" && p.Gateway == g }) {
+			var to []netip.Prefix
+			for _, p := range f.To {
+				to = append(to, p.Prefixes...)
+			}
+			fw.Allow = append(fw.Allow, Allow{To: merge(to), Ports: f.Ports, Output: true, Why: "allow " + flowDesc(f)})
+			continue
+		}
 		var from, to []netip.Prefix
 		input := false
 		for _, p := range f.From {
@@ -181,21 +191,7 @@ func (b *builder) allows(fw *Firewall) {
 		for _, p := range from {
 			tunnel = tunnel && covers(fw.RemoteProt, p)
 		}
-		desc := ""
-		for i, p := range f.From {
-			if i > 0 {
-				desc += ", "
-			}
-			desc += p.Name
-		}
-		desc += " -> "
-		for i, p := range f.To {
-			if i > 0 {
-				desc += ", "
-			}
-			desc += p.Name
-		}
-		fw.Allow = append(fw.Allow, Allow{From: merge(from), To: merge(to), Ports: f.Ports, Input: input, Tunnel: tunnel, Why: "allow " + desc})
+		fw.Allow = append(fw.Allow, Allow{From: merge(from), To: merge(to), Ports: f.Ports, Input: input, Tunnel: tunnel, Why: "allow " + flowDesc(f)})
 	}
 }
 
@@ -207,4 +203,16 @@ func covers(ps []netip.Prefix, q netip.Prefix) bool {
 		}
 	}
 	return false
+}
+
+// flowDesc describes a flow as written: "rw -> gw.self".
+func flowDesc(f *topology.Flow) string {
+	names := func(ps []topology.FlowPeer) string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.Name)
+		}
+		return strings.Join(out, ", ")
+	}
+	return names(f.From) + " -> " + names(f.To)
 }

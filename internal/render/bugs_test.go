@@ -97,10 +97,6 @@ tunnels:
 // ports: [53/udp, 53/tcp]}`), with output default-drop. The output chain
 // must accept it.
 func TestGatewaySelfToInternetAllowed(t *testing.T) {
-	t.Skip("bug: plan.allows drops flows to `internet` (no case for FlowPeer kind internet, so `to` " +
-		"stays empty and the flow is skipped), and nft/iptables output chains render no allow: " +
-		"flows at all; S3's gw.self -> internet 53/udp,53/tcp is silently lost and output policy drop " +
-		"blocks the resolver's upstream queries")
 	gws := renderAll(t, "../../examples/s3-hardened-gateway.yaml")
 	gw := gws["gw"]
 	out := nftChain(string(nft.Render(gw, "s3.yaml")), "output")

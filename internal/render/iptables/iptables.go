@@ -556,6 +556,11 @@ func (r *renderer) output() {
 	if r.has(fw.LAN) {
 		w.add("the gateway's own traffic into its lan", w.accept, r.dst(fw.LAN))
 	}
+	for _, a := range fw.Allow {
+		if a.Output {
+			r.allow(w, a)
+		}
+	}
 	w.add("dropped by policy", "DROP")
 }
 
@@ -587,7 +592,7 @@ func (r *renderer) forward() {
 			m(fmt.Sprintf("-p %s --dport %d", d.To.Proto, d.To.Port)))
 	}
 	for _, a := range fw.Allow {
-		if !a.Input {
+		if !a.Input && !a.Output {
 			r.allow(w, a)
 		}
 	}

@@ -265,6 +265,16 @@ func (r *renderer) inputAllows() []plan.Allow {
 	return out
 }
 
+func (r *renderer) outputAllows() []plan.Allow {
+	var out []plan.Allow
+	for _, a := range r.fw.Allow {
+		if a.Output {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 func (r *renderer) input() {
 	fw := r.fw
 	r.chain("input", "input", "filter", fw.Policy, "traffic to the gateway itself")
@@ -312,6 +322,9 @@ func (r *renderer) output() {
 			r.line(2, "%s daddr @lan%s accept comment \"the gateway's own traffic into its lan\"", f.ip, f.v)
 		}
 	}
+	for _, a := range r.outputAllows() {
+		r.allow(a)
+	}
 	r.line(2, "counter comment \"dropped by policy\"")
 	r.end()
 }
@@ -349,7 +362,7 @@ func (r *renderer) forward() {
 		r.line(2, "ct status dnat %s %s daddr %s %s dport %d counter accept comment \"service %s\"", r.tunnelIn(), f.ip, d.To.Addr, d.To.Proto, d.To.Port, d.Name)
 	}
 	for _, a := range fw.Allow {
-		if !a.Input {
+		if !a.Input && !a.Output {
 			r.allow(a)
 		}
 	}
@@ -384,9 +397,11 @@ func (r *renderer) allow(a plan.Allow) {
 		if len(from) > 0 && !isAll(from) {
 			m = append(m, f.ip+" saddr { "+prefixElems(from)+" }")
 		}
-		if !a.Input {
+		if !a.Input && !isAll(to) {
 			// input: addressed to the gateway itself, whichever of its addresses
 			m = append(m, f.ip+" daddr { "+prefixElems(to)+" }")
+		} else if isAll(to) {
+			m = append(m, "meta nfproto ipv"+f.v)
 		}
 		if a.Tunnel {
 			m = append(m, r.tunnelIn())
