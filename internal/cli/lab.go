@@ -85,6 +85,9 @@ func (c *LabUpCmd) Run(env *Env) error {
 	if c.VM {
 		return runInVM(env, c.File, c.Format)
 	}
+	if c.Down && !c.Test {
+		return exitf(ExitUsage, "--down removes the lab after --test; without tests use styx lab down")
+	}
 	net, err := loadChecked(env, c.File)
 	if err != nil {
 		return err
@@ -209,6 +212,9 @@ type LabStatusCmd struct {
 
 // Run shows the status.
 func (c *LabStatusCmd) Run(env *Env) error {
+	if err := needRoot(); err != nil {
+		return err
+	}
 	st, err := lab.LoadState(c.dir())
 	if err != nil {
 		return exitf(ExitProblem, "%v", err)
@@ -289,6 +295,9 @@ type LabLogsCmd struct {
 
 // Run prints the log.
 func (c *LabLogsCmd) Run(env *Env) error {
+	if err := needRoot(); err != nil {
+		return err
+	}
 	st, err := lab.LoadState(c.dir())
 	if err != nil {
 		return exitf(ExitProblem, "%v", err)

@@ -290,6 +290,15 @@ func (t *Tester) endpoint(to string) (topology.Endpoint, error) {
 		}
 	}
 	host, rest, _ := strings.Cut(to, ":")
+	for _, g := range t.Net.Gateways {
+		if g.Name == host && rest != "" && len(g.Public) > 0 {
+			p, err := topology.ParsePort(rest)
+			if err != nil {
+				return topology.Endpoint{}, err
+			}
+			return topology.Endpoint{Addr: g.Public[0], Port: p.From, Proto: p.Proto}, nil
+		}
+	}
 	for _, h := range t.Net.Lab.Hosts {
 		if h.Name != host {
 			continue
@@ -316,7 +325,10 @@ func (t *Tester) endpoint(to string) (topology.Endpoint, error) {
 		}
 		return topology.Endpoint{Addr: addr, Port: h.Serve[0].From, Proto: h.Serve[0].Proto}, nil
 	}
-	return topology.ParseEndpoint(to, "tcp")
+	if ep, err := topology.ParseEndpoint(to, "tcp"); err == nil {
+		return ep, nil
+	}
+	return topology.Endpoint{}, fmt.Errorf("expectation target %q: write host:PORT/PROTO, gateway:PORT/PROTO, a service name or ADDRESS:PORT/PROTO", to)
 }
 
 // sourceNS returns the namespace an expectation runs from.
@@ -476,8 +488,9 @@ func (t *Tester) routeVia(ctx context.Context, p netip.Prefix, gw netip.Addr) (f
 // of that gateway to a lan host; it must not arrive.
 func (t *Tester) spoofing(ctx context.Context) []Result {
 	var out []Result
+	done := map[*topology.Gateway]bool{}
 	for _, h := range t.Net.Lab.Hosts {
-		if h.Behind == nil || len(h.Behind.Public) == 0 || !h.Address.Is4() {
+		if h.Behind == nil || len(h.Behind.Public) == 0 || !h.Address.Is4() || done[h.Behind] {
 			continue
 		}
 		g := h.Behind
@@ -510,7 +523,7 @@ func (t *Tester) spoofing(ctx context.Context) []Result {
 		}
 		r.Seconds = time.Since(t0).Seconds()
 		out = append(out, r)
-		break
+		done[g] = true
 	}
 	return out
 }

@@ -35,7 +35,7 @@ type Rule struct {
 var Rules = []Rule{
 	{RuleOverlap, "two sites' protected prefixes overlap where one gateway would route both into tunnels"},
 	{RuleTSOutside, "a traffic selector is not covered by the gateway's lan, addresses or SNAT address"},
-	{RuleIKEv1, "IKEv1 (deprecated, RFC 9395) or IKE version 0 (accepts IKEv1)"},
+	{RuleIKEv1, "IKEv1 (deprecated, RFC 9395)"},
 	{RuleAggressive, "IKEv1 aggressive mode"},
 	{crypto.RuleWeak, "a proposal keyword is weak or deprecated under the lint profile"},
 	{crypto.RuleInvalid, "strongSwan would reject the proposal"},
@@ -57,7 +57,7 @@ var Rules = []Rule{
 	{RuleMTU, "an MTU does not fit the encapsulation (ESP, NAT-T, GRE)"},
 	{RuleTrapLibipsec, "start: trap on a gateway using kernel-libipsec (traps do not work there)"},
 	{RulePoolOverlap, "a virtual IP pool overlaps a lan or another pool"},
-	{RuleCloseStart, "close_action: start on a tunnel (renegotiation storms)"},
+	{RuleCloseStart, "close_action: start (renegotiation storms when both sides restart children)"},
 	{RuleNoInitiator, "nobody initiates a tunnel"},
 	{RuleLabHost, "a lab host's address is outside its gateway's lan"},
 	{RuleSelfOverlap, "a child's local and remote selectors overlap (own traffic would go into the tunnel)"},
