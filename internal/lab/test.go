@@ -256,7 +256,7 @@ func (t *Tester) tunnels(ctx context.Context) []Result {
 }
 
 // failurePatterns are charon log lines that explain a tunnel that is down.
-var failurePatterns = regexp.MustCompile(`AUTHENTICATION_FAILED|authentication of .* failed|NO_PROPOSAL_CHOSEN|no acceptable proposal|TS_UNACCEPTABLE|traffic selectors .* unacceptable|no shared key found|peer not responding|giving up after|retransmit .* of request|error installing route|unable to install|no matching peer config|no IKE config found`)
+var failurePatterns = regexp.MustCompile(`AUTHENTICATION_FAILED|authentication of .* failed|NO_PROPOSAL_CHOSEN|no acceptable proposal|TS_UNACCEPTABLE|traffic selectors .* unacceptable|no shared key found|peer not responding|giving up after|retransmit .* of request|error installing route|unable to install|unable to add|failed to establish CHILD_SA|no matching peer config|no IKE config found|received netlink error`)
 
 // diagnose returns the most telling charon log line of either end of a
 // tunnel that is down.

@@ -611,8 +611,12 @@ func (l *Lab) waitTunnels(ctx context.Context, timeout time.Duration) error {
 				}
 				if time.Now().After(deadline) {
 					client.Close()
-					inst := logTail(n.Dir, 25)
-					return fmt.Errorf("tunnel %s did not come up within %s (initiator %s); charon log of %s:\n%s", t.Name, timeout, e.Gateway.Name, e.Gateway.Name, inst)
+					tester := &Tester{Net: l.net, State: l.state}
+					cause := tester.diagnose(t)
+					if cause == "" {
+						cause = "no known failure in the logs"
+					}
+					return fmt.Errorf("tunnel %s did not come up within %s (initiator %s): %s\nlast lines of the charon log of %s (styx lab logs shows all):\n%s", t.Name, timeout, e.Gateway.Name, cause, e.Gateway.Name, logTail(n.Dir, 12))
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
