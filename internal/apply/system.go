@@ -171,7 +171,18 @@ func Commands(gw *plan.Gateway) []StateCommand {
 		} else {
 			spec = []string{r.Dst.String(), "dev", r.Dev, "metric", fmt.Sprint(r.Metric)}
 		}
+		if r.Table != 0 {
+			spec = append(spec, "table", fmt.Sprint(r.Table))
+		}
 		out = append(out, StateCommand{Do: append([]string{"ip", "route", "add"}, spec...), Undo: append([]string{"ip", "route", "del"}, spec...)})
+	}
+	for _, r := range gw.Rules {
+		spec := []string{"priority", fmt.Sprint(r.Priority)}
+		if r.NotFwmark != "" {
+			spec = append(spec, "not", "fwmark", r.NotFwmark)
+		}
+		spec = append(spec, "table", fmt.Sprint(r.Table))
+		out = append(out, StateCommand{Do: append([]string{"ip", "rule", "add"}, spec...), Undo: append([]string{"ip", "rule", "del"}, spec...)})
 	}
 	return out
 }

@@ -188,11 +188,19 @@ func (l *Lab) up(ctx context.Context) error {
 		}
 		l.state.Nodes = append(l.state.Nodes, &Node{Name: h.Name, NS: l.ns(h.Name), Kind: kind, Gateway: gw})
 	}
+	// the state is saved first: a crash from here on leaves labelled
+	// namespaces that lab down finds
+	l.state.Save(l.opts.Dir)
+	nsb := &ipBatch{dir: l.opts.Dir}
 	for _, n := range l.state.Nodes {
-		if err := netns.Add(ctx, n.NS); err != nil {
-			return err
-		}
-		l.state.Save(l.opts.Dir)
+		nsb.add("", "netns", "add", n.NS)
+		nsb.add(n.NS, "link", "set", "lo", "up")
+	}
+	if err := nsb.run(ctx); err != nil {
+		return err
+	}
+	for _, n := range l.state.Nodes {
+		// no duplicate address detection: IPv6 addresses are usable at once
 		l.sh(ctx, n.NS, "sysctl", "-q", "-w", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
 	}
 	done()
@@ -247,6 +255,7 @@ func (l *Lab) sh(ctx context.Context, ns string, argv ...string) error {
 func (l *Lab) wire(ctx context.Context) error {
 	net := l.net
 	r := l.ns("internet")
+	bat := &ipBatch{dir: l.opts.Dir}
 	if err := l.sh(ctx, r, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"); err != nil {
 		return err
 	}
@@ -255,14 +264,9 @@ func (l *Lab) wire(ctx context.Context) error {
 	public := func(n *Node, ifname string, addrs []netip.Addr, routed []netip.Addr) error {
 		link++
 		rif := fmt.Sprintf("r%d", link)
-		if err := l.sh(ctx, "", "ip", "link", "add", rif, "netns", r, "type", "veth", "peer", "name", ifname, "netns", n.NS); err != nil {
-			return err
-		}
-		for _, c := range [][]string{{r, "ip", "link", "set", rif, "up"}, {n.NS, "ip", "link", "set", ifname, "up"}} {
-			if err := l.sh(ctx, c[0], c[1:]...); err != nil {
-				return err
-			}
-		}
+		bat.add("", "link", "add", rif, "netns", r, "type", "veth", "peer", "name", ifname, "netns", n.NS)
+		bat.add(r, "link", "set", rif, "up")
+		bat.add(n.NS, "link", "set", ifname, "up")
 		for _, a := range addrs {
 			rv := routerV4
 			if a.Is6() {
@@ -275,15 +279,11 @@ func (l *Lab) wire(ctx context.Context) error {
 				{n.NS, "ip", "route", "replace", "default", "via", rv.String(), "dev", ifname},
 			}
 			for _, c := range cmds {
-				if err := l.sh(ctx, c[0], c[1:]...); err != nil {
-					return err
-				}
+				bat.add(c[0], c[2:]...)
 			}
 		}
 		for _, a := range routed {
-			if err := l.sh(ctx, r, "ip", "route", "replace", netip.PrefixFrom(a, a.BitLen()).String(), "dev", rif); err != nil {
-				return err
-			}
+			bat.add(r, "route", "replace", netip.PrefixFrom(a, a.BitLen()).String(), "dev", rif)
 		}
 		return nil
 	}
@@ -318,15 +318,11 @@ func (l *Lab) wire(ctx context.Context) error {
 		if len(g.LANIfs) > 0 {
 			lanIf = g.LANIfs[0]
 		}
-		if err := l.sh(ctx, n.NS, "ip", "link", "add", lanIf, "type", "bridge"); err != nil {
-			return err
-		}
-		l.sh(ctx, n.NS, "ip", "link", "set", lanIf, "up")
+		bat.add(n.NS, "link", "add", lanIf, "type", "bridge")
+		bat.add(n.NS, "link", "set", lanIf, "up")
 		for _, p := range g.LAN {
 			a := l.lanGatewayAddr(g, p)
-			if err := l.sh(ctx, n.NS, "ip", "addr", "add", netip.PrefixFrom(a, p.Bits()).String(), "dev", lanIf); err != nil {
-				return err
-			}
+			bat.add(n.NS, "addr", "add", netip.PrefixFrom(a, p.Bits()).String(), "dev", lanIf)
 			n.LANAddrs = append(n.LANAddrs, a.String())
 		}
 	}
@@ -342,14 +338,10 @@ func (l *Lab) wire(ctx context.Context) error {
 				lanIf = h.Behind.LANIfs[0]
 			}
 			hif := fmt.Sprintf("h%d", hostN)
-			if err := l.sh(ctx, "", "ip", "link", "add", hif, "netns", g.NS, "type", "veth", "peer", "name", "eth0", "netns", n.NS); err != nil {
-				return err
-			}
-			for _, c := range [][]string{{g.NS, "ip", "link", "set", hif, "master", lanIf}, {g.NS, "ip", "link", "set", hif, "up"}, {n.NS, "ip", "link", "set", "eth0", "up"}} {
-				if err := l.sh(ctx, c[0], c[1:]...); err != nil {
-					return err
-				}
-			}
+			bat.add("", "link", "add", hif, "netns", g.NS, "type", "veth", "peer", "name", "eth0", "netns", n.NS)
+			bat.add(g.NS, "link", "set", hif, "master", lanIf)
+			bat.add(g.NS, "link", "set", hif, "up")
+			bat.add(n.NS, "link", "set", "eth0", "up")
 			var lan netip.Prefix
 			for _, p := range h.Behind.LAN {
 				if p.Contains(h.Address) {
@@ -359,12 +351,8 @@ func (l *Lab) wire(ctx context.Context) error {
 			if !lan.IsValid() {
 				return fmt.Errorf("lab host %s: %s is outside the lan of %s", h.Name, h.Address, h.Behind.Name)
 			}
-			if err := l.sh(ctx, n.NS, "ip", "addr", "add", netip.PrefixFrom(h.Address, lan.Bits()).String(), "dev", "eth0"); err != nil {
-				return err
-			}
-			if err := l.sh(ctx, n.NS, "ip", "route", "add", "default", "via", l.lanGatewayAddr(h.Behind, lan).String()); err != nil {
-				return err
-			}
+			bat.add(n.NS, "addr", "add", netip.PrefixFrom(h.Address, lan.Bits()).String(), "dev", "eth0")
+			bat.add(n.NS, "route", "add", "default", "via", l.lanGatewayAddr(h.Behind, lan).String())
 			n.Addrs = []string{h.Address.String()}
 		case h.Client != nil:
 			pub := h.Public
@@ -376,6 +364,57 @@ func (l *Lab) wire(ctx context.Context) error {
 				return err
 			}
 			n.Addrs = []string{pub.String()}
+		}
+	}
+	return bat.run(ctx)
+}
+
+// ipBatch collects ip(8) commands per namespace and runs them with one
+// `ip -batch` per namespace (the root namespace first: it creates the
+// veths the others configure). One process instead of hundreds matters in
+// the VM tier, where every exec is slow.
+type ipBatch struct {
+	dir   string
+	order []string
+	cmds  map[string][]string
+}
+
+func (b *ipBatch) add(ns string, args ...string) {
+	if b.cmds == nil {
+		b.cmds = map[string][]string{}
+	}
+	if _, ok := b.cmds[ns]; !ok {
+		b.order = append(b.order, ns)
+	}
+	b.cmds[ns] = append(b.cmds[ns], strings.Join(args, " "))
+}
+
+func (b *ipBatch) run(ctx context.Context) error {
+	order := slices.Clone(b.order)
+	slices.SortStableFunc(order, func(x, y string) int {
+		switch {
+		case x == "" && y != "":
+			return -1
+		case y == "" && x != "":
+			return 1
+		}
+		return 0
+	})
+	for _, ns := range order {
+		f, err := os.CreateTemp(b.dir, "ip-*.batch")
+		if err != nil {
+			return err
+		}
+		f.WriteString(strings.Join(b.cmds[ns], "\n") + "\n")
+		f.Close()
+		args := []string{"-batch", f.Name()}
+		if ns != "" {
+			args = append([]string{"-n", ns}, args...)
+		}
+		_, err = netns.Run(ctx, "", "ip", args...)
+		os.Remove(f.Name())
+		if err != nil {
+			return fmt.Errorf("wiring %s: %w", map[bool]string{true: "the root namespace", false: ns}[ns == ""], err)
 		}
 	}
 	return nil

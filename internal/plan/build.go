@@ -53,6 +53,7 @@ func Build(net *topology.Network, name string, opts Options) (*Gateway, error) {
 	}
 	b.sysctls()
 	b.charon()
+	b.libipsecFallback()
 	b.certs()
 	return b.out, nil
 }
@@ -320,4 +321,22 @@ func childOrigin(t *topology.Tunnel, ch *topology.Child, i int) string {
 		return fmt.Sprintf("child of tunnel %s", t.Name)
 	}
 	return fmt.Sprintf("child %s of tunnel %s", ch.Name, t.Name)
+}
+
+// libipsecFallback routes the remote selectors of a kernel-libipsec gateway
+// into ipsec0 from a second table behind charon's table 220 (see
+// LibipsecFallbackTable).
+func (b *builder) libipsecFallback() {
+	if b.g.Dataplane != topology.Libipsec || len(b.out.Firewall.RemoteProt) == 0 {
+		return
+	}
+	for _, p := range b.out.Firewall.RemoteProt {
+		b.out.Routes = append(b.out.Routes, Route{Dst: p, Dev: "ipsec0", Metric: 100, Table: LibipsecFallbackTable,
+			Why: "remote selector into ipsec0 while charon swaps its route during a rekey"})
+	}
+	r := Rule{Priority: LibipsecFallbackTable, Table: LibipsecFallbackTable, Why: "after charon's table 220"}
+	if b.out.Charon.PeerTSFwmark {
+		r.NotFwmark = "0x42" // charon's own IKE/ESP packets never go into the tunnel
+	}
+	b.out.Rules = append(b.out.Rules, r)
 }

@@ -19,6 +19,7 @@ type Gateway struct {
 	Links     []Link
 	Addresses []Address
 	Routes    []Route
+	Rules     []Rule
 	Charon    Charon
 	// Certs are certificate and key files the connections refer to.
 	Certs []CertFile
@@ -132,8 +133,24 @@ type Route struct {
 	Dev    string
 	Type   string // "" (unicast) or unreachable
 	Metric int
+	Table  int // 0 = main
 	Why    string
 }
+
+// Rule is a policy routing rule styx owns.
+type Rule struct {
+	Priority  int
+	Table     int
+	NotFwmark string // e.g. 0x42: packets with this mark skip the rule
+	Why       string
+}
+
+// LibipsecFallbackTable holds, on kernel-libipsec gateways, routes of the
+// remote selectors via ipsec0, consulted after charon's table 220: while
+// charon swaps the route of a rekeyed CHILD_SA, packets still go into the
+// tunnel device (and are encrypted with the new SA, or dropped by libipsec
+// if none exists) instead of falling back to the default route.
+const LibipsecFallbackTable = 221
 
 // Charon is what the gateway's strongswan.conf must say.
 type Charon struct {

@@ -135,7 +135,7 @@ func Sysctl(gw *plan.Gateway, source string) []byte {
 func Routes(gw *plan.Gateway, source string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#!/bin/sh\n# links and routes for gateway %s, rendered by styx from %s -- do not edit.\n", gw.Name, source)
-	if len(gw.Links)+len(gw.Addresses)+len(gw.Routes) == 0 {
+	if len(gw.Links)+len(gw.Addresses)+len(gw.Routes)+len(gw.Rules) == 0 {
 		b.WriteString("# nothing: policy-based tunnels only (charon routes remote selectors in table 220)\n")
 		return []byte(b.String())
 	}
@@ -175,11 +175,22 @@ func Routes(gw *plan.Gateway, source string) []byte {
 	}
 	for _, r := range gw.Routes {
 		fmt.Fprintf(&b, "# %s\n", r.Why)
-		if r.Type != "" {
-			fmt.Fprintf(&b, "ip route replace %s %s metric %d\n", r.Type, r.Dst, r.Metric)
-		} else {
-			fmt.Fprintf(&b, "ip route replace %s dev %s metric %d\n", r.Dst, r.Dev, r.Metric)
+		table := ""
+		if r.Table != 0 {
+			table = fmt.Sprintf(" table %d", r.Table)
 		}
+		if r.Type != "" {
+			fmt.Fprintf(&b, "ip route replace %s %s metric %d%s\n", r.Type, r.Dst, r.Metric, table)
+		} else {
+			fmt.Fprintf(&b, "ip route replace %s dev %s metric %d%s\n", r.Dst, r.Dev, r.Metric, table)
+		}
+	}
+	for _, r := range gw.Rules {
+		mark := ""
+		if r.NotFwmark != "" {
+			mark = " not fwmark " + r.NotFwmark
+		}
+		fmt.Fprintf(&b, "# %s\nip rule del priority %d 2>/dev/null || true\nip rule add priority %d%s table %d\n", r.Why, r.Priority, r.Priority, mark, r.Table)
 	}
 	return []byte(b.String())
 }
