@@ -22,7 +22,7 @@ type RenderCmd struct {
 	Gateway  []string `short:"g" help:"Gateway to render (repeatable)."`
 	All      bool     `help:"Render every gateway styx manages, into OUT/<gateway>/."`
 	Out      string   `short:"o" help:"Write files into this directory instead of printing them (secrets are then read and written with mode 0600)." type:"path"`
-	Only     []string `help:"Render only these files: swanctl, secrets, strongswan, nft, iptables, sysctl, routes." enum:"swanctl,secrets,strongswan,nft,iptables,sysctl,routes"`
+	Only     []string `help:"Render only these files: swanctl, secrets, strongswan, nft, iptables, sysctl, routes, bird." enum:"swanctl,secrets,strongswan,nft,iptables,sysctl,routes,bird"`
 	External bool     `help:"Also render external gateways (the other party's side, e.g. for a lab or to send them)."`
 }
 
@@ -37,6 +37,7 @@ func (RenderCmd) Help() string {
   iptables.rules, ip6tables.rules  the same intent for iptables-restore
   sysctl.conf                  forwarding, redirects, rp_filter ...
   routes.sh                    links, addresses and routes styx owns
+  bird.conf                    BIRD 2 (gateways with bgp:): BGP over route-based tunnels
 
 Without --out the files are printed with secrets redacted. The file is
 checked first; rendering stops on errors.
@@ -55,6 +56,7 @@ var onlyFiles = map[string][]string{
 	"iptables":   {render.IptablesV4, render.IptablesV6},
 	"sysctl":     {render.SysctlFile},
 	"routes":     {render.RoutesFile},
+	"bird":       {render.BirdConf},
 }
 
 // Run renders.

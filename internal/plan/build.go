@@ -54,6 +54,7 @@ func Build(net *topology.Network, name string, opts Options) (*Gateway, error) {
 	b.sysctls()
 	b.charon()
 	b.libipsecFallback()
+	b.out.BGP = BGPPlan(net, g.Name)
 	b.certs()
 	return b.out, nil
 }

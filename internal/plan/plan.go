@@ -21,6 +21,8 @@ type Gateway struct {
 	Routes    []Route
 	Rules     []Rule
 	Charon    Charon
+	// BGP is the BIRD configuration of a gateway with bgp: (nil without).
+	BGP *BGP
 	// Certs are certificate and key files the connections refer to.
 	Certs []CertFile
 }

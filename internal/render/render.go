@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/styx-vpn/styx/internal/plan"
+	"github.com/styx-vpn/styx/internal/render/bird"
 	"github.com/styx-vpn/styx/internal/render/nft"
 	"github.com/styx-vpn/styx/internal/render/swanctl"
 	"github.com/styx-vpn/styx/internal/topology"
@@ -31,6 +32,7 @@ const (
 	IptablesV6    = "ip6tables.rules"
 	SysctlFile    = "sysctl.conf"
 	RoutesFile    = "routes.sh"
+	BirdConf      = "bird.conf"
 )
 
 // Options configure rendering.
@@ -58,6 +60,9 @@ func Gateway(gw *plan.Gateway, opts Options) ([]File, error) {
 		{Path: NftFile, Mode: 0o644, Data: nft.Render(gw, src)},
 		{Path: SysctlFile, Mode: 0o644, Data: Sysctl(gw, src)},
 		{Path: RoutesFile, Mode: 0o755, Data: Routes(gw, src)},
+	}
+	if gw.BGP != nil {
+		files = append(files, File{Path: BirdConf, Mode: 0o644, Data: bird.Render(gw.BGP, gw.Name, src)})
 	}
 	if opts.Iptables != nil {
 		v4, v6 := opts.Iptables(gw, src)
