@@ -61,8 +61,11 @@ working, verified Linux gateways built on strongSwan.
 
 Examples:
   styx check examples/s1-iot-cloud.yaml
-  styx check --format json site.yaml
-  styx help check
+  styx render examples/s1-iot-cloud.yaml --gateway cloud
+  sudo styx lab up examples/s1-iot-cloud.yaml --test --down
+  sudo styx apply site.yaml --gateway cloud --confirm 2m
+  styx status --watch 2s
+  styx import /etc/ipsec.conf --secrets /etc/ipsec.secrets
 
 Run "styx help <command>" for more about a command.`
 
