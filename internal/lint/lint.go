@@ -62,6 +62,7 @@ var Rules = []Rule{
 	{RuleLabHost, "a lab host's address is outside its gateway's lan"},
 	{RuleSelfOverlap, "a child's local and remote selectors overlap (own traffic would go into the tunnel)"},
 	{RuleRACert, "a remote access gateway has no certificate and key to authenticate with"},
+	{RuleExportNoBGP, "export_routes on a remote access service whose gateway has no bgp: (nothing would announce the routes)"},
 }
 
 // Rule ids.
@@ -86,6 +87,7 @@ const (
 	RuleLabHost         = "lab-host-outside-lan"
 	RuleSelfOverlap     = "ts-self-overlap"
 	RuleRACert          = "ra-certificate"
+	RuleExportNoBGP     = "export-without-bgp"
 )
 
 type linter struct {
@@ -126,6 +128,7 @@ func Run(net *topology.Network, file *topology.File, opts Options) diag.List {
 	l.lifecycle()
 	l.pools()
 	l.remoteAccessCerts()
+	l.exportRoutes()
 	l.labHosts()
 	l.diags.Sort()
 	return l.diags.Dedup()

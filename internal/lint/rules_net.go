@@ -438,3 +438,22 @@ func prefixStrings(ps []netip.Prefix) []string {
 	}
 	return out
 }
+
+// exportRoutes reports export_routes on gateways without BGP.
+func (l *linter) exportRoutes() {
+	for _, ra := range l.net.RemoteAccess {
+		if !ra.Export || ra.Gateway == nil || ra.Gateway.BGP != nil {
+			continue
+		}
+		pos := ra.At
+		if l.file != nil {
+			for _, d := range l.file.RemoteAccess {
+				if d.Name.V == ra.Name {
+					pos = at(ra.At, d.Export.At)
+				}
+			}
+		}
+		l.add(diag.Warning, pos, RuleExportNoBGP, fmt.Sprintf("give gateway %s bgp: {asn: ..., export: [lan, pools]}, or remove export_routes", ra.Gateway.Name),
+			"remote access %s: export_routes has no effect, gateway %s has no bgp:", ra.Name, ra.Gateway.Name)
+	}
+}

@@ -594,6 +594,23 @@ remote_access:
   - {name: rw, gateway: gw, pool: 10.9.0.0/24, auth: cert}
 `,
 	},
+	{
+		name: "export_routes without BGP",
+		rule: lint.RuleExportNoBGP, sev: diag.Warning, pos: "5:75",
+		msg: "remote access rw: export_routes has no effect, gateway gw has no bgp:",
+		trigger: `styx: 1
+gateways:
+  gw: {public: 192.0.2.1, lan: 10.0.0.0/24, cert: gw.crt, key: gw.key}
+remote_access:
+  - {name: rw, gateway: gw, pool: 10.9.0.0/24, auth: cert, export_routes: true}
+`,
+		quiet: `styx: 1
+gateways:
+  gw: {public: 192.0.2.1, lan: 10.0.0.0/24, cert: gw.crt, key: gw.key, bgp: {asn: 65001, router_id: 192.0.2.1, export: [lan, pools]}}
+remote_access:
+  - {name: rw, gateway: gw, pool: 10.9.0.0/24, auth: cert, export_routes: true}
+`,
+	},
 }
 
 // reader is the fake secret store of a case: the common keys plus its own.
@@ -647,7 +664,7 @@ func TestEveryRuleHasCases(t *testing.T) {
 	want := []string{"lan-overlap", "ts-outside-lan", "ike-v1", "aggressive-mode", "psk-reused", "psk-inline",
 		"secret-unavailable", "leak-unprotected", "nat-captures-tunnel", "service-unreachable", "service-address",
 		"allow-no-tunnel", "mtu-too-small", "trap-libipsec", "pool-overlap", "close-action-start", "no-initiator",
-		"lab-host-outside-lan", "ts-self-overlap", "ra-certificate"}
+		"lab-host-outside-lan", "ts-self-overlap", "ra-certificate", "export-without-bgp"}
 	var got []string
 	for _, id := range ruleIDs() {
 		if slices.Contains(cryptoRules, id) {
