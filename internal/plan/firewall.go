@@ -53,6 +53,34 @@ type Firewall struct {
 	TunnelIfs []string
 }
 
+// InputAllows returns the allows whose destination is the gateway itself,
+// in declaration order; nil if there are none.
+func (fw *Firewall) InputAllows() []Allow {
+	return fw.allows(func(a Allow) bool { return a.Input })
+}
+
+// OutputAllows returns the allows whose source is the gateway itself, in
+// declaration order; nil if there are none.
+func (fw *Firewall) OutputAllows() []Allow {
+	return fw.allows(func(a Allow) bool { return a.Output })
+}
+
+// ForwardAllows returns the allows routed through the gateway (neither
+// input nor output), in declaration order; nil if there are none.
+func (fw *Firewall) ForwardAllows() []Allow {
+	return fw.allows(func(a Allow) bool { return !a.Input && !a.Output })
+}
+
+func (fw *Firewall) allows(keep func(Allow) bool) []Allow {
+	var out []Allow
+	for _, a := range fw.Allow {
+		if keep(a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // SNAT rewrites the source of traffic from From to To to Addr.
 type SNAT struct {
 	From   []netip.Prefix // empty = any

@@ -401,7 +401,7 @@ func (r *renderer) render() {
 		if fw.Policy == "drop" {
 			r.input()
 			r.output()
-		} else if len(r.inputAllows()) > 0 {
+		} else if len(r.fw.InputAllows()) > 0 {
 			r.input()
 		}
 		r.forward()
@@ -514,16 +514,6 @@ func (r *renderer) icmpEssentials(w *writer) {
 	}
 }
 
-func (r *renderer) inputAllows() []plan.Allow {
-	var out []plan.Allow
-	for _, a := range r.fw.Allow {
-		if a.Input {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
 func (r *renderer) input() {
 	fw := r.fw
 	w := r.chain(Input, r.filterAccept())
@@ -534,7 +524,7 @@ func (r *renderer) input() {
 		r.ikeESP(w, false, false)
 		r.icmpEssentials(w)
 	}
-	for _, a := range r.inputAllows() {
+	for _, a := range r.fw.InputAllows() {
 		r.allow(w, a)
 	}
 	if fw.Policy == "drop" {
@@ -556,10 +546,8 @@ func (r *renderer) output() {
 	if r.has(fw.LAN) {
 		w.add("the gateway's own traffic into its lan", w.accept, r.dst(fw.LAN))
 	}
-	for _, a := range fw.Allow {
-		if a.Output {
-			r.allow(w, a)
-		}
+	for _, a := range fw.OutputAllows() {
+		r.allow(w, a)
 	}
 	w.add("dropped by policy", "DROP")
 }
@@ -591,10 +579,8 @@ func (r *renderer) forward() {
 		w.add("service "+d.Name, w.accept, m(ctDNAT), m(r.tunnelIn()), m("-d "+d.To.Addr.String()),
 			m(fmt.Sprintf("-p %s --dport %d", d.To.Proto, d.To.Port)))
 	}
-	for _, a := range fw.Allow {
-		if !a.Input && !a.Output {
-			r.allow(w, a)
-		}
+	for _, a := range fw.ForwardAllows() {
+		r.allow(w, a)
 	}
 	if r.has(fw.LAN) {
 		w.add("lan shield: no plaintext connections into the lan", "DROP",

@@ -66,7 +66,7 @@ func Render(gw *plan.Gateway, source string) []byte {
 		if fw.Policy == "drop" {
 			r.input()
 			r.output()
-		} else if len(r.inputAllows()) > 0 {
+		} else if len(r.fw.InputAllows()) > 0 {
 			r.input()
 		}
 		r.forward()
@@ -255,26 +255,6 @@ func icmpEssentials(r *renderer) {
 	r.line(2, "meta l4proto ipv6-icmp icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept")
 }
 
-func (r *renderer) inputAllows() []plan.Allow {
-	var out []plan.Allow
-	for _, a := range r.fw.Allow {
-		if a.Input {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-func (r *renderer) outputAllows() []plan.Allow {
-	var out []plan.Allow
-	for _, a := range r.fw.Allow {
-		if a.Output {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
 func (r *renderer) input() {
 	fw := r.fw
 	r.chain("input", "input", "filter", fw.Policy, "traffic to the gateway itself")
@@ -291,7 +271,7 @@ func (r *renderer) input() {
 		}
 		icmpEssentials(r)
 	}
-	for _, a := range r.inputAllows() {
+	for _, a := range r.fw.InputAllows() {
 		r.allow(a)
 	}
 	if fw.Policy == "drop" {
@@ -322,7 +302,7 @@ func (r *renderer) output() {
 			r.line(2, "%s daddr @lan%s accept comment \"the gateway's own traffic into its lan\"", f.ip, f.v)
 		}
 	}
-	for _, a := range r.outputAllows() {
+	for _, a := range r.fw.OutputAllows() {
 		r.allow(a)
 	}
 	r.line(2, "counter comment \"dropped by policy\"")
@@ -361,10 +341,8 @@ func (r *renderer) forward() {
 		f := famOf(d.To.Addr)
 		r.line(2, "ct status dnat %s %s daddr %s %s dport %d counter accept comment \"service %s\"", r.tunnelIn(), f.ip, d.To.Addr, d.To.Proto, d.To.Port, d.Name)
 	}
-	for _, a := range fw.Allow {
-		if !a.Input && !a.Output {
-			r.allow(a)
-		}
+	for _, a := range fw.ForwardAllows() {
+		r.allow(a)
 	}
 	for _, f := range families {
 		if r.has("lan", f) {
