@@ -2,7 +2,6 @@ package apply
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -186,6 +185,3 @@ func Commands(gw *plan.Gateway) []StateCommand {
 	}
 	return out
 }
-
-// ErrNoCharon is returned when the VICI socket does not exist.
-var ErrNoCharon = errors.New("charon is not running (no VICI socket)")

@@ -53,13 +53,6 @@ Lint rules:
 ` + rules.String()
 }
 
-// fileResult is one file's outcome, for JSON output.
-type fileResult struct {
-	File   string
-	Diags  diag.List
-	Failed bool // unreadable or not YAML
-}
-
 // Run checks the files.
 func (c *CheckCmd) Run(env *Env) error {
 	minSev := map[string]diag.Severity{"info": diag.Info, "warning": diag.Warning, "error": diag.Error}[c.Severity]
@@ -114,11 +107,9 @@ func (c *CheckCmd) Run(env *Env) error {
 // CheckBytes decodes, resolves and lints one topology file.
 func CheckBytes(name string, src []byte, profile string, secrets lint.SecretReader) diag.List {
 	net, file, diags, err := topology.LoadBytes(name, src)
-	if err == nil && net != nil && !diags.HasErrors() {
-		diags = append(diags, lint.Run(net, file, lint.Options{Profile: profile, Secrets: secrets})...)
-	} else if err == nil && net != nil {
-		// still lint what resolved, but only report errors the resolver
-		// did not already explain
+	if err == nil && net != nil {
+		// Lint whatever resolved, even next to resolver errors; Dedup
+		// drops exact repeats of what the resolver already reported.
 		diags = append(diags, lint.Run(net, file, lint.Options{Profile: profile, Secrets: secrets})...)
 	}
 	diags.Sort()

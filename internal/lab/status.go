@@ -8,7 +8,7 @@ import (
 )
 
 func listSAs(ctx context.Context, n *Node, ike string) ([]vici.IKESA, error) {
-	c := vici.New(filepath.Join(n.Dir, "run", "charon.vici"))
+	c := vici.New(n.Socket())
 	defer c.Close()
 	return c.ListSAs(ctx, ike)
 }

@@ -2,7 +2,6 @@ package vici
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -261,6 +260,3 @@ func (c *Client) Terminate(ctx context.Context, ike string) error {
 	_, err := c.Stream(ctx, "terminate", "control-log", m, InitiateTimeout)
 	return err
 }
-
-// ErrNotRunning is returned when the socket does not exist.
-var ErrNotRunning = errors.New("vici: charon is not running")
