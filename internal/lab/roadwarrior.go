@@ -110,12 +110,11 @@ func (l *Lab) roadWarrior(ctx context.Context, h *topology.LabHost, p *labPKI, r
 	if ra.Crypto != nil {
 		c.Proposals = ra.Crypto.IKE
 	}
-	var vips []string
 	for _, pool := range ra.Pools {
 		if pool.Addr().Is4() {
-			vips = append(vips, "0.0.0.0")
+			c.Vips = append(c.Vips, "0.0.0.0")
 		} else {
-			vips = append(vips, "::")
+			c.Vips = append(c.Vips, "::")
 		}
 	}
 	child := &plan.Child{Name: ra.Name, RemoteTS: prefixStrings(ra.Split), Mode: "tunnel", RekeyTime: ra.ChildRekey, StartAction: "none", DPDAction: "clear", CloseAction: "none"}
@@ -124,7 +123,6 @@ func (l *Lab) roadWarrior(ctx context.Context, h *topology.LabHost, p *labPKI, r
 	}
 	c.Children = []*plan.Child{child}
 	gw := &plan.Gateway{Name: h.Name, Dataplane: topology.Dataplane(l.state.Dataplane), Conns: []*plan.Conn{c}}
-	read := func(string) ([]byte, error) { return nil, os.ErrNotExist }
 	if ra.Auth == "eap-mschapv2" {
 		c.Local = plan.AuthRound{Auth: "eap-mschapv2", ID: user, EAPID: user}
 		var pw *topology.Secret
@@ -144,13 +142,9 @@ func (l *Lab) roadWarrior(ctx context.Context, h *topology.LabHost, p *labPKI, r
 		}
 		c.Local = plan.AuthRound{Auth: "pubkey", ID: user, Certs: []string{"rw.crt"}}
 		gw.Certs = []plan.CertFile{{Path: cert, Dir: "x509", Name: "rw.crt"}, {Path: key, Dir: "private", Name: "rw.key"}}
-		read = os.ReadFile
 	}
 	c.Remote.CACerts = []string{"ca.crt"}
 	gw.Certs = append(gw.Certs, plan.CertFile{Path: filepath.Join(p.dir, "ca.crt"), Dir: "x509ca", Name: "ca.crt"})
-	if ra.Auth == "eap-mschapv2" {
-		read = os.ReadFile
-	}
 	dp := charon.Libipsec
 	if l.state.Dataplane == "kernel" {
 		dp = charon.Kernel
@@ -171,27 +165,8 @@ func (l *Lab) roadWarrior(ctx context.Context, h *topology.LabHost, p *labPKI, r
 	}
 	client := vici.New(inst.Socket())
 	defer client.Close()
-	e := &apply.Engine{Store: apply.ViciStore{C: client}, Creds: apply.ViciStore{C: client}, StateDir: filepath.Join(n.Dir, "state"), ReadFile: read}
-	// the VIP request is not part of plan.Conn (only clients ask for one)
+	e := &apply.Engine{Store: apply.ViciStore{C: client}, Creds: apply.ViciStore{C: client}, StateDir: filepath.Join(n.Dir, "state"), ReadFile: os.ReadFile}
 	if _, err := e.Apply(ctx, d); err != nil {
-		return fmt.Errorf("road warrior %s: %w", h.Name, err)
-	}
-	msg, err := vici.ConnMessage(c, func(dir, name string) ([]byte, error) {
-		for _, cf := range gw.Certs {
-			if cf.Dir == dir && cf.Name == name {
-				return pemToDER(cf.Path)
-			}
-		}
-		return nil, fmt.Errorf("no %s/%s", dir, name)
-	})
-	if err != nil {
-		return err
-	}
-	body := msg.Get(c.Name)
-	if m, ok := body.(interface{ Set(string, any) error }); ok {
-		m.Set("vips", vips)
-	}
-	if err := client.LoadConn(ctx, msg); err != nil {
 		return fmt.Errorf("road warrior %s: %w", h.Name, err)
 	}
 	if err := client.Initiate(ctx, ra.Name, ra.Name); err != nil {
@@ -211,14 +186,6 @@ func (l *Lab) roadWarrior(ctx context.Context, h *topology.LabHost, p *labPKI, r
 	return nil
 }
 
-func pemToDER(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return swanctlPEM(b), nil
-}
-
 func addrStrings(as []netip.Addr) []string {
 	out := make([]string, len(as))
 	for i, a := range as {
@@ -233,12 +200,4 @@ func prefixStrings(ps []netip.Prefix) []string {
 		out[i] = p.String()
 	}
 	return out
-}
-
-// swanctlPEM returns the DER bytes of the first PEM block, or b itself.
-func swanctlPEM(b []byte) []byte {
-	if blk, _ := pemDecode(b); blk != nil {
-		return blk
-	}
-	return b
 }

@@ -38,6 +38,9 @@ type Conn struct {
 	Remote      AuthRound
 	Proposals   []string
 	Pools       []string
+	// Vips are the virtual IPs a client requests from its responder
+	// ("0.0.0.0" or "::" for any); empty on gateways.
+	Vips        []string
 	DPDDelay    time.Duration
 	RekeyTime   time.Duration
 	ReauthTime  time.Duration

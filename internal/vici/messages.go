@@ -45,6 +45,7 @@ func ConnMessage(c *plan.Conn, certs CertData) (*govici.Message, error) {
 	set(body, "remote_addrs", c.RemoteAddrs)
 	set(body, "proposals", c.Proposals)
 	set(body, "pools", c.Pools)
+	set(body, "vips", c.Vips)
 	if c.DPDDelay > 0 {
 		set(body, "dpd_delay", swanctl.Duration(c.DPDDelay))
 	}

@@ -67,6 +67,7 @@ func conn(w *writer, c *plan.Conn) {
 	w.list("remote_addrs", c.RemoteAddrs)
 	w.list("proposals", c.Proposals)
 	w.list("pools", c.Pools)
+	w.list("vips", c.Vips)
 	if c.DPDDelay > 0 {
 		w.kv("dpd_delay", Duration(c.DPDDelay))
 	}
