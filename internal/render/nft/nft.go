@@ -211,6 +211,17 @@ func (r *renderer) ikeESP(dir string, f family, sport bool) {
 	r.line(2, "%smeta l4proto esp accept", peer)
 }
 
+// peerIKEESP renders ikeESP for every address family; a responder to
+// any peer needs one family-agnostic set of rules, so it stops after one.
+func (r *renderer) peerIKEESP(dir string, sport bool) {
+	for _, f := range families {
+		r.ikeESP(dir, f, sport)
+		if r.fw.AnyPeer {
+			return
+		}
+	}
+}
+
 func (r *renderer) guardIn() {
 	if !r.has("remote", families[0]) && !r.has("remote", families[1]) {
 		return
@@ -262,16 +273,10 @@ func (r *renderer) input() {
 	r.line(2, "ct state invalid counter drop")
 	r.line(2, `iif "lo" accept`)
 	if fw.Policy == "drop" {
-		for _, f := range families {
-			if fw.AnyPeer {
-				r.ikeESP("in", f, false)
-				break
-			}
-			r.ikeESP("in", f, false)
-		}
+		r.peerIKEESP("in", false)
 		icmpEssentials(r)
 	}
-	for _, a := range r.fw.InputAllows() {
+	for _, a := range fw.InputAllows() {
 		r.allow(a)
 	}
 	if fw.Policy == "drop" {
@@ -281,18 +286,11 @@ func (r *renderer) input() {
 }
 
 func (r *renderer) output() {
-	fw := r.fw
 	r.chain("output", "output", "filter", "drop", "traffic from the gateway itself (default drop)")
 	r.line(2, "ct state established,related accept")
 	r.line(2, "ct state invalid counter drop")
 	r.line(2, `oif "lo" accept`)
-	for _, f := range families {
-		if fw.AnyPeer {
-			r.ikeESP("out", f, true)
-			break
-		}
-		r.ikeESP("out", f, true)
-	}
+	r.peerIKEESP("out", true)
 	icmpEssentials(r)
 	for _, f := range families {
 		if r.has("remote", f) {
