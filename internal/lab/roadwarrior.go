@@ -118,6 +118,7 @@ func (l *Lab) roadWarrior(ctx context.Context, h *topology.LabHost, p *labPKI, r
 		}
 	}
 	child := &plan.Child{Name: ra.Name, RemoteTS: prefixStrings(ra.Split), Mode: "tunnel", RekeyTime: ra.ChildRekey, StartAction: "none", DPDAction: "clear", CloseAction: "none"}
+	child.LifeTime, child.RandTime = plan.ChildTimes(child.RekeyTime)
 	if ra.Crypto != nil {
 		child.ESPProposals = ra.Crypto.ESP
 	}

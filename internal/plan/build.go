@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"time"
+
 	"errors"
 	"fmt"
 	"net/netip"
@@ -156,6 +158,7 @@ func (b *builder) child(t *topology.Tunnel, i int, ch *topology.Child) *Child {
 		Mode: ch.Mode, RekeyTime: t.ChildRekey,
 		StartAction: "none", DPDAction: "clear", CloseAction: "none",
 	}
+	c.LifeTime, c.RandTime = ChildTimes(c.RekeyTime)
 	if t.Crypto != nil {
 		c.ESPProposals = t.Crypto.ESP
 	}
@@ -255,6 +258,7 @@ func (b *builder) remoteAccess() {
 			}
 			ch := &Child{Name: ra.Name, LocalTS: prefixStrings(ra.Split), Mode: "tunnel", RekeyTime: ra.ChildRekey,
 				StartAction: "none", DPDAction: "clear", CloseAction: "none"}
+			ch.LifeTime, ch.RandTime = ChildTimes(ch.RekeyTime)
 			if ra.Crypto != nil {
 				ch.ESPProposals = ra.Crypto.ESP
 			}
@@ -340,4 +344,20 @@ func (b *builder) libipsecFallback() {
 		r.NotFwmark = "0x42" // charon's own IKE/ESP packets never go into the tunnel
 	}
 	b.out.Rules = append(b.out.Rules, r)
+}
+
+// ChildTimes returns the life_time and rand_time to render for a CHILD_SA
+// rekey time, or zeros to leave charon's defaults. charon derives
+// life_time as 110% of rekey_time in whole seconds, which under a minute
+// leaves a margin of a few seconds or none at all (6s gives 6s): the SA
+// then hits its hard lifetime instead of being rekeyed, and packets are
+// lost. Rekey times under a minute (labs, tests) therefore get a hard
+// lifetime of one and a half times the rekey time and a jitter of a tenth
+// of it, at least one second.
+func ChildTimes(rekey time.Duration) (life, rand time.Duration) {
+	if rekey <= 0 || rekey >= time.Minute {
+		return 0, 0
+	}
+	rand = max((rekey / 10).Round(time.Second), time.Second)
+	return rekey + rekey/2, rand
 }

@@ -77,10 +77,15 @@ type Child struct {
 	DPDAction    string
 	CloseAction  string
 	RekeyTime    time.Duration
-	IfIDIn       uint32
-	IfIDOut      uint32
-	MarkIn       uint32
-	MarkOut      uint32
+	// LifeTime and RandTime are the hard lifetime and the rekey jitter;
+	// zero leaves charon's defaults (life_time 110% of rekey_time,
+	// rand_time the difference). See ChildTimes.
+	LifeTime time.Duration
+	RandTime time.Duration
+	IfIDIn   uint32
+	IfIDOut  uint32
+	MarkIn   uint32
+	MarkOut  uint32
 }
 
 // Secret is one entry of the secrets section. Value is never set by the

@@ -1,6 +1,8 @@
 package topology
 
 import (
+	"time"
+
 	"fmt"
 	"net/netip"
 	"slices"
@@ -204,6 +206,9 @@ func (r *resolver) flows(defs []FlowDef) {
 func (r *resolver) lab(def *LabDef) {
 	lab := r.net.Lab
 	lab.Rekey = def.Rekey.V
+	if d := def.Rekey; d.V != 0 && (d.V < 2*time.Second || d.V%time.Second != 0) {
+		r.errorf(d.At, RuleValue, "charon's timers count whole seconds; use e.g. 6s", "lab.rekey %s: must be whole seconds, at least 2s", d.V)
+	}
 	for _, e := range def.Hosts {
 		if !r.checkName(e.Key, "lab host") {
 			continue

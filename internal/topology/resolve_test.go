@@ -323,6 +323,16 @@ tunnels:
 				errAt("10:29", topology.RuleValue, "psk given twice", ""),
 			},
 		},
+		{
+			name: "lab rekey under two seconds or fractional",
+			src: `styx: 1
+gateways:
+  a: {public: 192.0.2.1}
+lab:
+  rekey: 1500ms
+`,
+			want: []wantDiag{errAt("5:10", topology.RuleValue, "lab.rekey 1.5s: must be whole seconds, at least 2s", "whole seconds")},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -99,6 +99,10 @@ func ConnMessage(c *plan.Conn, certs CertData) (*govici.Message, error) {
 		set(m, "mode", ch.Mode)
 		set(m, "esp_proposals", ch.ESPProposals)
 		set(m, "rekey_time", swanctl.Duration(ch.RekeyTime))
+		if ch.LifeTime != 0 {
+			set(m, "life_time", swanctl.Duration(ch.LifeTime))
+			set(m, "rand_time", swanctl.Duration(ch.RandTime))
+		}
 		set(m, "start_action", ch.StartAction)
 		set(m, "dpd_action", ch.DPDAction)
 		set(m, "close_action", ch.CloseAction)

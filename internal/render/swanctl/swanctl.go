@@ -120,6 +120,10 @@ func child(w *writer, c *plan.Child) {
 	w.kv("mode", c.Mode)
 	w.list("esp_proposals", c.ESPProposals)
 	w.kv("rekey_time", Duration(c.RekeyTime))
+	if c.LifeTime != 0 {
+		w.kv("life_time", Duration(c.LifeTime))
+		w.kv("rand_time", Duration(c.RandTime))
+	}
 	w.kv("start_action", c.StartAction)
 	w.kv("dpd_action", c.DPDAction)
 	w.kv("close_action", c.CloseAction)

@@ -1,8 +1,10 @@
 package swanctl_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/styx-vpn/styx/internal/plan"
 	"github.com/styx-vpn/styx/internal/render/swanctl"
@@ -28,6 +30,32 @@ func TestConfigVips(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("Vips %q: vips line %q, want %q\n%s", tc.vips, got, tc.want, out)
+		}
+	}
+}
+
+// TestConfigChildTimes checks that life_time and rand_time are rendered
+// only when the plan sets them, so charon's defaults apply otherwise.
+func TestConfigChildTimes(t *testing.T) {
+	for _, tc := range []struct {
+		rekey time.Duration
+		want  []string // life_time and rand_time lines; nil = none
+	}{
+		{6 * time.Second, []string{"life_time = 9s", "rand_time = 1s"}},
+		{time.Hour, nil},
+	} {
+		ch := &plan.Child{Name: "c", Mode: "tunnel", RekeyTime: tc.rekey}
+		ch.LifeTime, ch.RandTime = plan.ChildTimes(tc.rekey)
+		gw := &plan.Gateway{Name: "gw", Conns: []*plan.Conn{{Name: "t", Version: 2, Children: []*plan.Child{ch}}}}
+		out := string(swanctl.Config(gw, "test.yaml"))
+		var got []string
+		for _, l := range strings.Split(out, "\n") {
+			if l = strings.TrimSpace(l); strings.HasPrefix(l, "life_time") || strings.HasPrefix(l, "rand_time") {
+				got = append(got, l)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("rekey %s: %q, want %q\n%s", tc.rekey, got, tc.want, out)
 		}
 	}
 }
