@@ -53,10 +53,10 @@ func Build(net *topology.Network, name string, opts Options) (*Gateway, error) {
 	for _, l := range b.out.Links {
 		b.out.Firewall.TunnelIfs = append(b.out.Firewall.TunnelIfs, l.Name)
 	}
+	b.out.BGP = BGPPlan(net, g.Name)
 	b.sysctls()
 	b.charon()
 	b.libipsecFallback()
-	b.out.BGP = BGPPlan(net, g.Name)
 	b.certs()
 	return b.out, nil
 }

@@ -51,6 +51,12 @@ type Firewall struct {
 	// TunnelIfs are styx's tunnel devices (XFRM, VTI, GRE): traffic on them
 	// was decapsulated from, or goes into, IPsec (or GRE carried by it).
 	TunnelIfs []string
+	// Site names the gateway's site when other gateways share it (seed
+	// 002's redundant pairs): with ECMP over the pair a flow may leave
+	// through one gateway and come back through the other, so the tunnel
+	// accepts come before conntrack's invalid drop, which would take the
+	// first packet seen of a flow's other half (a SYN-ACK) for invalid.
+	Site string
 }
 
 // InputAllows returns the allows whose destination is the gateway itself,

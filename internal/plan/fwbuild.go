@@ -13,6 +13,9 @@ func (b *builder) firewall() {
 	g := b.g
 	fw := &Firewall{Dataplane: g.Dataplane, Policy: g.Firewall, PublicIf: g.PublicIf, LANIfs: g.LANIfs, LAN: merge(g.LAN), NAT: g.NAT}
 	b.out.Firewall = fw
+	if g.Site != "" && slices.ContainsFunc(b.net.Gateways, func(x *topology.Gateway) bool { return x != g && x.Site == g.Site }) {
+		fw.Site = g.Site
+	}
 	var peers []netip.Addr
 	var lprot, rprot []netip.Prefix
 	minInner := 0

@@ -152,6 +152,12 @@ func (b *builder) sysctls() {
 		Sysctl{Key: "net.ipv4.conf.all.rp_filter", Value: "2", Why: "loose: tunnel devices and ECMP paths are asymmetric; spoofing is dropped by the styx firewall"},
 		Sysctl{Key: "net.ipv4.conf.default.rp_filter", Value: "2", Why: ""},
 	)
+	if b.out.BGP != nil && len(b.out.BGP.Neighbors) > 1 {
+		s = append(s, Sysctl{Key: "net.ipv4.fib_multipath_hash_policy", Value: "1", Why: "ECMP over the tunnels: hash on ports too, so that the flows between two hosts spread over the paths"})
+		if v6 {
+			s = append(s, Sysctl{Key: "net.ipv6.fib_multipath_hash_policy", Value: "1", Why: ""})
+		}
+	}
 	for _, l := range b.out.Links {
 		switch l.Kind {
 		case "vti":

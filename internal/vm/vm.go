@@ -248,15 +248,18 @@ func Run(ctx context.Context, o Options) (int, error) {
 	exitRE := regexp.MustCompile(`STYX-VM-EXIT (\d+)`)
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	finished := false
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), "\r")
 		if m := exitRE.FindStringSubmatch(line); m != nil {
 			exit, _ = strconv.Atoi(m[1])
 			continue
 		}
-		if strings.TrimSpace(line) == "" {
+		// the power-off after the result is the kernel's business
+		if finished || strings.TrimSpace(line) == "" {
 			continue
 		}
+		finished = strings.HasPrefix(line, "STYX-VM: done")
 		fmt.Fprintf(o.Out, "  [vm %6.1fs] %s\n", time.Since(t0).Seconds(), line)
 	}
 	werr := cmd.Wait()

@@ -119,7 +119,7 @@ func Render(b *plan.BGP, gateway, source string) []byte {
 	for _, n := range b.Notes {
 		fmt.Fprintf(&w, "# NOTE: %s\n", n)
 	}
-	w.WriteString("\nlog syslog all;\n")
+	w.WriteString(logSyslog)
 	if b.RouterID.IsValid() {
 		fmt.Fprintf(&w, "router id %s;\n", b.RouterID)
 	}
@@ -370,4 +370,14 @@ func neighbor(w *strings.Builder, b *plan.BGP, n *plan.Neighbor) {
 		w.WriteString("\t};\n")
 	}
 	w.WriteString("}\n")
+}
+
+// logSyslog is the log statement Render writes.
+const logSyslog = "\nlog syslog all;\n"
+
+// LogTo returns conf, a configuration Render wrote, logging to file
+// instead of syslog (the lab has no syslog daemon: BIRD would write to the
+// console).
+func LogTo(conf []byte, file string) []byte {
+	return []byte(strings.Replace(string(conf), logSyslog, fmt.Sprintf("\nlog %q all;\n", file), 1))
 }

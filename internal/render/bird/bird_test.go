@@ -410,3 +410,11 @@ func TestPlanVTIDual(t *testing.T) {
 		t.Errorf("bird -p: %v\n%s\n%s", err, msg, out)
 	}
 }
+
+func TestLogTo(t *testing.T) {
+	conf := Render(&plan.BGP{ASN: 65001}, "gw", "net.yaml")
+	got := string(LogTo(conf, "/var/tmp/lab/gw/bird.log"))
+	if !strings.Contains(got, "\nlog \"/var/tmp/lab/gw/bird.log\" all;\n") || strings.Contains(got, "syslog") {
+		t.Errorf("LogTo:\n%s", got)
+	}
+}

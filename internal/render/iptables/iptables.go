@@ -556,10 +556,20 @@ func (r *renderer) forward() {
 	fw := r.fw
 	w := r.chain(Forward, r.filterAccept())
 	w.add("", w.accept, m(established))
-	w.add("", "DROP", m(invalid))
-	if r.has(fw.RemoteProt) && r.has(fw.LocalProt) {
-		w.add("out of a tunnel", w.accept, r.src(fw.RemoteProt), r.dst(fw.LocalProt), m(r.tunnelIn()))
-		w.add("into a tunnel", w.accept, r.src(fw.LocalProt), r.dst(fw.RemoteProt), m(r.tunnelOut()))
+	tunnels := func() {
+		if r.has(fw.RemoteProt) && r.has(fw.LocalProt) {
+			w.add("out of a tunnel", w.accept, r.src(fw.RemoteProt), r.dst(fw.LocalProt), m(r.tunnelIn()))
+			w.add("into a tunnel", w.accept, r.src(fw.LocalProt), r.dst(fw.RemoteProt), m(r.tunnelOut()))
+		}
+	}
+	if fw.Site != "" {
+		// several gateways in the site: a flow may return through another
+		// one, so tunnel traffic is accepted before the invalid drop
+		tunnels()
+		w.add("", "DROP", m(invalid))
+	} else {
+		w.add("", "DROP", m(invalid))
+		tunnels()
 	}
 	for _, s := range fw.SNAT {
 		from, to := r.mine(s.From), r.mine(s.To)

@@ -307,11 +307,8 @@ func (r *renderer) output() {
 	r.end()
 }
 
-func (r *renderer) forward() {
-	fw := r.fw
-	r.chain("forward", "forward", "filter", fw.Policy, "forwarded traffic")
-	r.line(2, "ct state established,related accept")
-	r.line(2, "ct state invalid counter drop")
+// tunnelForward accepts forwarded traffic out of and into the tunnels.
+func (r *renderer) tunnelForward() {
 	for _, f := range families {
 		if r.has("remote", f) && r.has("local", f) {
 			r.line(2, "%s saddr @remote%s %s daddr @local%s %s counter accept comment \"out of a tunnel\"", f.ip, f.v, f.ip, f.v, r.tunnelIn())
@@ -321,6 +318,21 @@ func (r *renderer) forward() {
 	if ifs := r.tunnelIfs(); ifs != "" {
 		r.line(2, "iifname %s counter accept comment \"out of a styx tunnel device\"", ifs)
 		r.line(2, "oifname %s counter accept comment \"into a styx tunnel device\"", ifs)
+	}
+}
+
+func (r *renderer) forward() {
+	fw := r.fw
+	r.chain("forward", "forward", "filter", fw.Policy, "forwarded traffic")
+	r.line(2, "ct state established,related accept")
+	if fw.Site != "" {
+		r.line(2, "# site %s has several gateways: a flow may return through another one,", fw.Site)
+		r.line(2, "# so tunnel traffic is accepted before conntrack's invalid drop")
+		r.tunnelForward()
+		r.line(2, "ct state invalid counter drop")
+	} else {
+		r.line(2, "ct state invalid counter drop")
+		r.tunnelForward()
 	}
 	for _, s := range fw.SNAT {
 		for _, f := range families {
