@@ -8,10 +8,10 @@ require (
 	go4.org/netipx v0.0.0-20260823151212-3075585bcbeb
 )
 
-require github.com/strongswan/govici v0.8.1 // indirect
+require github.com/strongswan/govici v0.8.1
 
 require (
 	github.com/rogpeppe/go-internal v1.16.0
-	golang.org/x/sys v0.26.0 // indirect
+	golang.org/x/sys v0.26.0
 	golang.org/x/tools v0.26.0 // indirect
 )

@@ -10,11 +10,14 @@ STYX_SCRIPT=setup
 
 # Debian packages: strongSwan (charon, swanctl, plugins incl. kernel-libipsec
 # and openssl), the firewall and network tools the lab and integration tests
-# use, BIRD for BGP, and git/ca-certificates for fetching Go modules.
+# use, BIRD for BGP, QEMU with Debian's kernel and a static busybox for the
+# lab's VM tier (kernel ESP, XFRM interfaces, GRE), and git/ca-certificates
+# for fetching Go modules.
 PACKAGES=(
 	strongswan-charon strongswan-swanctl charon-systemd
 	libcharon-extra-plugins libcharon-extauth-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins
 	iptables nftables tcpdump iproute2 iputils-ping procps bird2
+	qemu-system-x86 linux-image-amd64 busybox-static cpio kmod
 	ca-certificates git
 )
 

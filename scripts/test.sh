@@ -2,7 +2,7 @@
 # test.sh: the whole test suite, as CI runs it (.ci/run).
 #
 #   setup (scripts/setup.sh), gofmt, go vet, go test ./... (the lab tests
-#   last, on their own), then a short
+#   last, on their own), the lab's VM tier for S2 and S5, then a short
 #   fuzz run of every Fuzz* target (FUZZTIME each, default 15s).
 #
 # Run as root so that integration tests run instead of skipping. Ends with
@@ -90,6 +90,13 @@ root_note
 mapfile -t pkgs < <("$STYX_GO" list ./... | grep -v '/internal/lab$')
 run "go test" "$STYX_GO" test -count=1 "${pkgs[@]}"
 run "lab tests" "$STYX_GO" test -count=1 -p 1 ./internal/lab
+# the VM tier on Debian's kernel: S2 (kernel ESP, XFRM interfaces, BIRD,
+# ECMP failover), S5 (GRE over ESP with NAT-T, multicast) and seed 002's
+# VTI variant; the VM sees the host's root read-only, but not /tmp
+run "build bin/styx" "$STYX_GO" build -o bin/styx ./cmd/styx
+run "vm tier: S2" ./bin/styx lab up --vm --test --down examples/s2-route-based-bgp.yaml
+run "vm tier: S5" ./bin/styx lab up --vm --test --down examples/s5-cloud-vm-gre.yaml
+run "vm tier: VTI" ./bin/styx lab up --vm --test --down internal/lab/testdata/vti-pair.yaml
 
 mapfile -t targets < <(fuzz_targets)
 if [ "${#targets[@]}" -eq 0 ]; then

@@ -25,6 +25,7 @@ type Engine struct {
 	Firewall Firewall    // nil: the firewall is left alone
 	Sysctls  Sysctls     // nil: sysctls are left alone
 	Runner   Runner      // nil: links and routes are left alone
+	Router   Router      // nil: BIRD is left alone
 	StateDir string
 	// ReadFile reads certificate and key files named by the plan.
 	ReadFile func(path string) ([]byte, error)
@@ -70,6 +71,11 @@ func (e *Engine) Observe(ctx context.Context, d Desired) (Observed, []byte, erro
 			}
 		}
 	}
+	if e.Router != nil {
+		if o.Bird, o.BirdExists, err = e.Router.Current(ctx); err != nil {
+			return o, nil, fmt.Errorf("reading the BIRD configuration: %w", err)
+		}
+	}
 	return o, nftNow, nil
 }
 
@@ -94,6 +100,9 @@ func (e *Engine) scope(d Desired) Desired {
 	}
 	if e.Runner == nil {
 		d.Commands = nil
+	}
+	if e.Router == nil {
+		d.Bird = nil
 	}
 	return d
 }
@@ -183,6 +192,7 @@ func cloneState(s *State) *State {
 	maps.Copy(c.Sysctls, s.Sysctls)
 	c.Nft = s.Nft
 	c.Commands = slices.Clone(s.Commands)
+	c.Bird = s.Bird
 	return c
 }
 
@@ -327,6 +337,23 @@ func (e *Engine) steps(d Desired, o Observed, nftNow []byte, changes []Change, n
 					return e.Firewall.Load(ctx, restore)
 				}})
 			next.Nft = string(nft)
+		case "bird":
+			old, existed := o.Bird, o.BirdExists
+			conf := d.Bird
+			if ch.Op == Remove {
+				conf = BirdIdle([]byte(prev.Bird))
+				next.Bird = ""
+			} else {
+				next.Bird = string(conf)
+			}
+			steps = append(steps, step{ch,
+				func(ctx context.Context) error { return e.Router.Load(ctx, conf) },
+				func(ctx context.Context) error {
+					if !existed {
+						return e.Router.Load(ctx, BirdIdle(conf))
+					}
+					return e.Router.Load(ctx, old)
+				}})
 		case "secret":
 			old, had := prev.Secrets[ch.Name]
 			had = had && slices.Contains(o.Shared, ch.Name)

@@ -145,6 +145,7 @@ sysctl -n net.ipv4.conf.pub.send_redirects (failed: sysctl: cannot stat /proc/sy
 sysctl -n net.ipv4.conf.priv.send_redirects (failed: sysctl: cannot stat /proc/sys/net/ipv4/conf/priv/send_redirects: No such file or directory)
 sysctl -n net.ipv4.conf.all.rp_filter
 sysctl -n net.ipv4.conf.default.rp_filter
+cat bird.conf
 `
 
 // firstApply is what the first apply of s1 does after observe.

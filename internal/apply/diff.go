@@ -24,6 +24,8 @@ type Desired struct {
 	Secrets map[string][]byte
 	// Commands are ip commands for links, addresses and routes.
 	Commands []StateCommand
+	// Bird is the rendered bird.conf; nil when the gateway has no BGP.
+	Bird []byte
 }
 
 // Observed is what the gateway has now.
@@ -32,6 +34,9 @@ type Observed struct {
 	Conns, Shared, Pools []string
 	NftExists            bool
 	Sysctls              map[string]string
+	// Bird is the BIRD configuration file as it is now, if BirdExists.
+	Bird       []byte
+	BirdExists bool
 }
 
 // Op is what a change does.
@@ -47,7 +52,7 @@ const (
 // Change is one difference between desired and observed state.
 type Change struct {
 	Op     Op
-	What   string // connection, secret, pool, nftables, sysctl, command
+	What   string // connection, secret, pool, nftables, sysctl, command, bird
 	Name   string
 	Detail []string
 	// Reload marks a connection that is unchanged in the state file but
@@ -189,6 +194,16 @@ func Diff(d Desired, o Observed) []Change {
 	}
 	if d.Nft == nil && st.Nft != "" && o.NftExists {
 		out = append(out, Change{Op: Remove, What: fwKind, Name: fwName})
+	}
+	// BGP last: the sessions run over the tunnel devices and the firewall
+	// must let them through
+	switch {
+	case d.Bird != nil && !o.BirdExists:
+		out = append(out, Change{Op: Add, What: "bird", Name: "bird.conf", Detail: []string{fmt.Sprintf("%d lines", bytes.Count(d.Bird, []byte("\n")))}})
+	case d.Bird != nil && !bytes.Equal(o.Bird, d.Bird):
+		out = append(out, Change{Op: Modify, What: "bird", Name: "bird.conf", Detail: lineDiff(string(o.Bird), string(d.Bird))})
+	case d.Bird == nil && st.Bird != "" && o.BirdExists && !bytes.Equal(o.Bird, BirdIdle([]byte(st.Bird))):
+		out = append(out, Change{Op: Remove, What: "bird", Name: "bird.conf", Detail: []string{"no bgp section: BIRD keeps no sessions"}})
 	}
 	return out
 }

@@ -53,3 +53,14 @@ type Sysctls interface {
 type Runner interface {
 	Run(ctx context.Context, argv ...string) ([]byte, error)
 }
+
+// Router is the BGP daemon (BIRD 2) and the configuration file it runs
+// with.
+type Router interface {
+	// Current returns the configuration file, and whether it exists.
+	Current(ctx context.Context) ([]byte, bool, error)
+	// Load checks conf, installs it as the configuration file and makes
+	// the daemon use it (birdc configure). When it fails, the file is as
+	// it was.
+	Load(ctx context.Context, conf []byte) error
+}

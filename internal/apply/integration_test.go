@@ -199,7 +199,7 @@ func (g *liveGW) restart(tb testing.TB) {
 func (g *liveGW) engine(store apply.Store, r apply.Runner) *apply.Engine {
 	return &apply.Engine{
 		Store: store, Creds: apply.ViciStore{C: g.client},
-		Firewall: apply.Nft{R: r}, Sysctls: apply.ProcSysctls{R: r}, Runner: r,
+		Firewall: apply.Nft{R: r}, Sysctls: apply.ProcSysctls{NetNS: g.ns}, Runner: r,
 		StateDir: g.stateDir, ReadFile: os.ReadFile,
 	}
 }

@@ -101,12 +101,12 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-// TestEngineWithoutEffects checks that an engine without Firewall, Sysctls
-// and Runner leaves those alone and only talks to charon.
+// TestEngineWithoutEffects checks that an engine without Firewall, Sysctls,
+// Runner and Router leaves those alone and only talks to charon.
 func TestEngineWithoutEffects(t *testing.T) {
 	g := applytest.NewGateway()
 	e := g.Engine(t.TempDir())
-	e.Firewall, e.Sysctls, e.Runner = nil, nil, nil
+	e.Firewall, e.Sysctls, e.Runner, e.Router = nil, nil, nil, nil
 	changes, err := e.Apply(context.Background(), s1(t))
 	if err != nil {
 		t.Fatal(err)

@@ -28,6 +28,8 @@ type State struct {
 	// Commands are the ip commands applied (links, addresses, routes), each
 	// with the command that undoes it.
 	Commands []StateCommand `json:"commands,omitempty"`
+	// Bird is the applied BIRD configuration.
+	Bird string `json:"bird,omitempty"`
 }
 
 // StateSecret is one applied secret.

@@ -117,19 +117,39 @@ func (n Nft) Remove(ctx context.Context) error {
 	return err
 }
 
-// ProcSysctls reads and writes sysctls with the sysctl command.
-type ProcSysctls struct{ R Runner }
+// ProcSysctls reads and writes sysctls in /proc/sys, in network
+// namespace NetNS unless it is empty (without starting a process: in the
+// VM tier every exec is slow).
+type ProcSysctls struct{ NetNS string }
+
+// sysctlPath is the /proc/sys file of a key (dots are separators, as for
+// sysctl(8)).
+func sysctlPath(key string) string {
+	return "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+}
 
 // Get returns the current value.
 func (p ProcSysctls) Get(ctx context.Context, key string) (string, error) {
-	out, err := p.R.Run(ctx, "sysctl", "-n", key)
-	return strings.TrimSpace(string(out)), err
+	var v []byte
+	err := netns.Do(p.NetNS, func() (err error) {
+		v, err = os.ReadFile(sysctlPath(key))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("sysctl %s: %w", key, err)
+	}
+	return strings.TrimSpace(string(v)), nil
 }
 
 // Set sets a value.
 func (p ProcSysctls) Set(ctx context.Context, key, value string) error {
-	_, err := p.R.Run(ctx, "sysctl", "-q", "-w", key+"="+value)
-	return err
+	err := netns.Do(p.NetNS, func() error {
+		return os.WriteFile(sysctlPath(key), []byte(value), 0o644)
+	})
+	if err != nil {
+		return fmt.Errorf("sysctl %s=%s: %w", key, value, err)
+	}
+	return nil
 }
 
 // Commands turns the plan's links, addresses and routes into ip commands
@@ -137,23 +157,7 @@ func (p ProcSysctls) Set(ctx context.Context, key, value string) error {
 func Commands(gw *plan.Gateway) []StateCommand {
 	var out []StateCommand
 	for _, l := range gw.Links {
-		var add []string
-		switch l.Kind {
-		case "xfrm":
-			add = []string{"ip", "link", "add", l.Name, "type", "xfrm"}
-			if l.Dev != "" {
-				add = append(add, "dev", l.Dev)
-			}
-			add = append(add, "if_id", fmt.Sprint(l.IfID))
-		case "vti":
-			add = []string{"ip", "tunnel", "add", l.Name, "mode", "vti", "local", l.Local.String(), "remote", l.Remote.String(), "key", fmt.Sprint(l.IfID)}
-		case "gre":
-			add = []string{"ip", "tunnel", "add", l.Name, "mode", "gre", "local", l.Local.String(), "remote", l.Remote.String(), "ttl", "255"}
-			if l.Key != 0 {
-				add = append(add, "key", fmt.Sprint(l.Key))
-			}
-		}
-		out = append(out, StateCommand{Do: add, Undo: []string{"ip", "link", "del", l.Name}})
+		out = append(out, StateCommand{Do: l.AddArgs(), Undo: []string{"ip", "link", "del", l.Name}})
 		up := []string{"ip", "link", "set", l.Name, "mtu", fmt.Sprint(l.MTU)}
 		if l.Multicast {
 			up = append(up, "multicast", "on")

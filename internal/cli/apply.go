@@ -13,6 +13,7 @@ import (
 
 	"github.com/styx-vpn/styx/internal/apply"
 	"github.com/styx-vpn/styx/internal/plan"
+	"github.com/styx-vpn/styx/internal/render/bird"
 	"github.com/styx-vpn/styx/internal/render/iptables"
 	"github.com/styx-vpn/styx/internal/render/nft"
 	"github.com/styx-vpn/styx/internal/secret"
@@ -22,14 +23,16 @@ import (
 
 // gatewayTarget are the flags that select a gateway and reach it.
 type gatewayTarget struct {
-	File      string        `arg:"" help:"Topology file." type:"path"`
-	Gateway   string        `short:"g" required:"" help:"Gateway to act on."`
-	Socket    string        `help:"charon's VICI socket." default:"/var/run/charon.vici"`
-	State     string        `help:"Directory for styx's state (what the last apply did)." default:"/var/lib/styx"`
-	Firewall  string        `help:"Firewall backend: nft, iptables (iptables-restore into STYX-* chains), or none to leave the firewall alone." enum:"nft,iptables,none" default:"nft"`
-	NetNS     string        `name:"netns" help:"Run the gateway's commands in this network namespace." hidden:""`
-	Dataplane string        `help:"Override the gateway's data plane: kernel or libipsec (the lab sets STYX_DATAPLANE)." enum:",kernel,libipsec" default:"" env:"STYX_DATAPLANE"`
-	LabRekey  time.Duration `hidden:"" help:"CHILD_SA rekey time the lab uses (set by styx lab exec)." default:"0s" env:"STYX_LAB_REKEY"`
+	File       string        `arg:"" help:"Topology file." type:"path"`
+	Gateway    string        `short:"g" required:"" help:"Gateway to act on."`
+	Socket     string        `help:"charon's VICI socket." default:"/var/run/charon.vici"`
+	State      string        `help:"Directory for styx's state (what the last apply did)." default:"/var/lib/styx"`
+	Firewall   string        `help:"Firewall backend: nft, iptables (iptables-restore into STYX-* chains), or none to leave the firewall alone." enum:"nft,iptables,none" default:"nft"`
+	Bird       string        `help:"BIRD configuration file styx owns for gateways with bgp (loaded with birdc configure), or none to leave BIRD alone." default:"/etc/bird/bird.conf" env:"STYX_BIRD_CONF"`
+	BirdSocket string        `help:"BIRD's control socket." default:"/run/bird/bird.ctl" env:"STYX_BIRD_SOCKET"`
+	NetNS      string        `name:"netns" help:"Run the gateway's commands in this network namespace." hidden:""`
+	Dataplane  string        `help:"Override the gateway's data plane: kernel or libipsec (the lab sets STYX_DATAPLANE)." enum:",kernel,libipsec" default:"" env:"STYX_DATAPLANE"`
+	LabRekey   time.Duration `hidden:"" help:"CHILD_SA rekey time the lab uses (set by styx lab exec)." default:"0s" env:"STYX_LAB_REKEY"`
 }
 
 // engine builds the apply engine and the desired state for the target.
@@ -59,8 +62,11 @@ func (t *gatewayTarget) engine(env *Env) (*apply.Engine, apply.Desired, *vici.Cl
 	run := apply.Exec{NetNS: t.NetNS}
 	e := &apply.Engine{
 		Store: apply.ViciStore{C: client}, Creds: apply.ViciStore{C: client},
-		Sysctls: apply.ProcSysctls{R: run}, Runner: run, StateDir: t.State,
+		Sysctls: apply.ProcSysctls{NetNS: t.NetNS}, Runner: run, StateDir: t.State,
 		ReadFile: topologyFileReader(t.File),
+	}
+	if t.Bird != "none" {
+		e.Router = apply.Bird{Conf: t.Bird, Socket: t.BirdSocket, R: run}
 	}
 	switch t.Firewall {
 	case "nft":
@@ -90,6 +96,9 @@ func DesiredState(net *topology.Network, name, source string, r secret.OS, exter
 		return apply.Desired{}, err
 	}
 	d := apply.Desired{Gateway: gw, Nft: nft.Render(gw, filepath.Base(source)), Secrets: map[string][]byte{}, Commands: apply.Commands(gw)}
+	if gw.BGP != nil {
+		d.Bird = bird.Render(gw.BGP, gw.Name, filepath.Base(source))
+	}
 	var missing []error
 	for _, s := range gw.Secrets {
 		v, err := r.ReadSecret(s.Source)
@@ -161,7 +170,9 @@ func (ApplyCmd) Help() string {
 only changed connections, secrets and pools are (re)loaded over VICI, so
 unchanged tunnels keep their SAs; the styx nftables table is replaced in
 one atomic transaction (other tables are never touched); sysctls, links and
-routes styx owns are set. If any step fails, every step already taken is
+routes styx owns are set; for a gateway with bgp, bird.conf is checked with
+bird -p, written to --bird and loaded with birdc configure (last, once the
+tunnel devices exist). If any step fails, every step already taken is
 undone and the error names the failed step.
 
 Running apply twice changes nothing the second time.
@@ -174,6 +185,7 @@ Examples:
   styx apply site.yaml --gateway cloud
   styx apply site.yaml --gateway cloud --dry-run
   styx apply site.yaml --gateway cloud --firewall none
+  styx apply s2.yaml --gateway v1-1 --bird /etc/bird/bird.conf --bird-socket /run/bird/bird.ctl
   styx apply site.yaml --gateway cloud --confirm 2m
   styx apply site.yaml --gateway cloud --confirm-ok`
 }
@@ -308,7 +320,7 @@ func (c *ConfirmWaitCmd) Run(env *Env) error {
 	client := vici.New(c.Socket)
 	defer client.Close()
 	run := apply.Exec{NetNS: c.NetNS}
-	e := &apply.Engine{Store: apply.ViciStore{C: client}, Creds: apply.ViciStore{C: client}, Sysctls: apply.ProcSysctls{R: run}, Runner: run, StateDir: c.State, Log: env.Stdout}
+	e := &apply.Engine{Store: apply.ViciStore{C: client}, Creds: apply.ViciStore{C: client}, Sysctls: apply.ProcSysctls{NetNS: c.NetNS}, Runner: run, StateDir: c.State, Log: env.Stdout}
 	switch c.Firewall {
 	case "nft":
 		e.Firewall = apply.Nft{R: run}

@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -29,7 +31,7 @@ type LabCmd struct {
 	Down   LabDownCmd   `cmd:"" help:"Remove the lab: processes, namespaces, files."`
 	Status LabStatusCmd `cmd:"" help:"Show the lab's nodes, processes and tunnels."`
 	Exec   LabExecCmd   `cmd:"" help:"Run a command inside a lab node (for gateways with their private /run)."`
-	Logs   LabLogsCmd   `cmd:"" help:"Show a lab gateway's charon log."`
+	Logs   LabLogsCmd   `cmd:"" help:"Show a lab gateway's charon (or BIRD) log."`
 }
 
 // Help is the long help of styx lab.
@@ -40,11 +42,17 @@ real charon per gateway, configured with the same code as styx apply; and
 small built-in services on the lab hosts. Then it proves the design with
 traffic: reachability, encryption on the wire, spoofing. Needs root.
 
+With --vm, the lab runs inside a QEMU VM with Debian's kernel (kernel ESP,
+XFRM interfaces, GRE, BIRD): the tier for route-based tunnels, BGP and the
+kernel-variant firewall. The same lab commands then reach it.
+
 Examples:
   styx lab up examples/s1-iot-cloud.yaml
   styx lab test examples/s1-iot-cloud.yaml
   styx lab exec examples/s1-iot-cloud.yaml cloud -- swanctl --list-sas
-  styx lab down examples/s1-iot-cloud.yaml`
+  styx lab down examples/s1-iot-cloud.yaml
+  styx lab up --vm examples/s2-route-based-bgp.yaml
+  styx lab up --vm --test --down examples/s5-cloud-vm-gre.yaml`
 }
 
 type labFile struct {
@@ -74,7 +82,7 @@ type LabUpCmd struct {
 	Down      bool   `help:"With --test: remove the lab afterwards."`
 	Format    string `help:"Test result format: table or json." enum:"table,json" default:"table"`
 	Keep      bool   `name:"keep-on-failure" help:"Leave a lab that failed to come up in place, for styx lab logs and exec."`
-	VM        bool   `name:"vm" help:"Run the lab inside a QEMU VM with Debian's kernel (kernel ESP, XFRM interfaces, VTI, GRE): up, test and down in one go."`
+	VM        bool   `name:"vm" help:"Run the lab inside a QEMU VM with Debian's kernel (kernel ESP, XFRM interfaces, VTI, GRE); lab test, exec, logs, status and down then reach it there. With --test --down: up, test and down in one boot."`
 }
 
 // Run builds the lab.
@@ -82,11 +90,17 @@ func (c *LabUpCmd) Run(env *Env) error {
 	if err := needRoot(); err != nil {
 		return err
 	}
-	if c.VM {
-		return runInVM(env, c.File, c.Format)
-	}
 	if c.Down && !c.Test {
 		return exitf(ExitUsage, "--down removes the lab after --test; without tests use styx lab down")
+	}
+	if c.VM && c.Test && c.Down {
+		return runInVM(env, c.File, c.Format)
+	}
+	if c.VM {
+		return startVMLab(env, c)
+	}
+	if _, ok := vm.OpenSession(lab.ID(c.File)); ok {
+		return exitf(ExitProblem, "lab %s runs in the VM tier; styx lab down %s first", lab.ID(c.File), displayName(c.File))
 	}
 	net, err := loadChecked(env, c.File)
 	if err != nil {
@@ -114,13 +128,16 @@ func (c *LabUpCmd) Run(env *Env) error {
 type LabTestCmd struct {
 	labFile
 	Format string `help:"Output format: table or json." enum:"table,json" default:"table"`
-	VM     bool   `name:"vm" help:"Run the lab in a VM (kernel data plane): same as lab up --vm."`
+	VM     bool   `name:"vm" help:"Without a lab in the VM tier: up, test and down in one VM boot (same as lab up --vm --test --down)."`
 }
 
 // Run tests.
 func (c *LabTestCmd) Run(env *Env) error {
 	if err := needRoot(); err != nil {
 		return err
+	}
+	if s, ok := vm.OpenSession(lab.ID(c.File)); ok {
+		return forwardToVM(env, s, c.File, "test", "--format", c.Format)
 	}
 	if c.VM {
 		return runInVM(env, c.File, c.Format)
@@ -199,6 +216,9 @@ func (c *LabDownCmd) Run(env *Env) error {
 	if err := needRoot(); err != nil {
 		return err
 	}
+	if s, ok := vm.OpenSession(lab.ID(c.File)); ok {
+		return stopVMLab(env, s, c.File)
+	}
 	if err := lab.Down(context.Background(), lab.ID(c.File), c.dir(), env.Stdout); err != nil {
 		return exitf(ExitProblem, "%v", err)
 	}
@@ -214,6 +234,9 @@ type LabStatusCmd struct {
 func (c *LabStatusCmd) Run(env *Env) error {
 	if err := needRoot(); err != nil {
 		return err
+	}
+	if s, ok := vm.OpenSession(lab.ID(c.File)); ok {
+		return forwardToVM(env, s, c.File, "status")
 	}
 	st, err := lab.LoadState(c.dir())
 	if err != nil {
@@ -237,6 +260,18 @@ func (c *LabStatusCmd) Run(env *Env) error {
 	return tw.Flush()
 }
 
+// args is the command to run: the arguments after --, or a shell.
+func (c *LabExecCmd) args() []string {
+	args := c.Command
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		args = []string{"sh"}
+	}
+	return args
+}
+
 // LabExecCmd runs a command in a node.
 type LabExecCmd struct {
 	labFile
@@ -249,6 +284,9 @@ func (c *LabExecCmd) Run(env *Env) error {
 	if err := needRoot(); err != nil {
 		return err
 	}
+	if s, ok := vm.OpenSession(lab.ID(c.File)); ok {
+		return forwardToVM(env, s, c.File, "exec", append([]string{c.Node, "--"}, c.args()...)...)
+	}
 	st, err := lab.LoadState(c.dir())
 	if err != nil {
 		return exitf(ExitProblem, "%v", err)
@@ -257,19 +295,18 @@ func (c *LabExecCmd) Run(env *Env) error {
 	if n == nil {
 		return exitf(ExitUsage, "no node %q in lab %s (nodes: %s)", c.Node, st.ID, strings.Join(st.Names(), ", "))
 	}
-	args := c.Command
-	if len(args) > 0 && args[0] == "--" {
-		args = args[1:]
-	}
-	if len(args) == 0 {
-		args = []string{"sh"}
-	}
+	args := c.args()
 	var cmd *exec.Cmd
 	if n.Kind == "gateway" {
 		// the gateway's private /run: charon's default VICI socket, pid file
 		script := fmt.Sprintf("mount --bind %q /run && exec \"$@\"", filepath.Join(n.Dir, "run"))
 		cmd = exec.Command("ip", append([]string{"netns", "exec", n.NS, "sh", "-c", script, "sh"}, args...)...)
 		cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+filepath.Join(n.Dir, "strongswan.conf"), "SWANCTL_DIR="+filepath.Join(n.Dir, "rendered", "swanctl"), "STYX_DATAPLANE="+st.Dataplane, "STYX_LAB_SECRETS="+filepath.Join(c.dir(), "secrets"))
+		if n.Bird {
+			cmd.Env = append(cmd.Env, "STYX_BIRD_CONF="+filepath.Join(n.Dir, "bird.conf"), "STYX_BIRD_SOCKET="+filepath.Join(n.Dir, "bird.ctl"))
+		} else {
+			cmd.Env = append(cmd.Env, "STYX_BIRD_CONF=none", "STYX_BIRD_SOCKET=none")
+		}
 		if st.Rekey > 0 {
 			cmd.Env = append(cmd.Env, "STYX_LAB_REKEY="+st.Rekey.String())
 		}
@@ -291,12 +328,20 @@ type LabLogsCmd struct {
 	labFile
 	Gateway string `arg:"" help:"Lab gateway."`
 	Lines   int    `short:"n" help:"Show only the last N lines (0 = all)." default:"0"`
+	Bird    bool   `help:"Show the gateway's BIRD log instead of charon's."`
 }
 
 // Run prints the log.
 func (c *LabLogsCmd) Run(env *Env) error {
 	if err := needRoot(); err != nil {
 		return err
+	}
+	if s, ok := vm.OpenSession(lab.ID(c.File)); ok {
+		args := []string{c.Gateway, "-n", strconv.Itoa(c.Lines)}
+		if c.Bird {
+			args = append(args, "--bird")
+		}
+		return forwardToVM(env, s, c.File, "logs", args...)
 	}
 	st, err := lab.LoadState(c.dir())
 	if err != nil {
@@ -306,7 +351,14 @@ func (c *LabLogsCmd) Run(env *Env) error {
 	if n == nil || n.Kind != "gateway" {
 		return exitf(ExitUsage, "no gateway %q in lab %s", c.Gateway, st.ID)
 	}
-	b, err := os.ReadFile(filepath.Join(n.Dir, "charon.log"))
+	log := "charon.log"
+	if c.Bird {
+		if !n.Bird {
+			return exitf(ExitUsage, "gateway %s runs no BIRD in lab %s (no BGP sessions on this data plane)", c.Gateway, st.ID)
+		}
+		log = "bird.log"
+	}
+	b, err := os.ReadFile(filepath.Join(n.Dir, log))
 	if err != nil {
 		return exitf(ExitProblem, "%v", err)
 	}
@@ -339,7 +391,25 @@ type LabAgentCmd struct {
 		To       string        `required:""`
 		Interval time.Duration `default:"100ms"`
 		Duration time.Duration `default:"5s"`
+		Flows    int           `default:"1"`
 	} `cmd:"" help:"Continuous UDP probe; prints sent and received."`
+	McastListen struct {
+		Iface    string        `required:""`
+		Group    string        `required:""`
+		Port     int           `required:""`
+		Duration time.Duration `default:"4s"`
+	} `cmd:"" help:"Join a multicast group on an interface and print what arrives."`
+	McastSend struct {
+		Iface    string        `required:""`
+		Group    string        `required:""`
+		Port     int           `required:""`
+		Payload  string        `required:""`
+		Count    int           `default:"5"`
+		Interval time.Duration `default:"200ms"`
+	} `cmd:"" help:"Send datagrams to a multicast group out of an interface."`
+	VMServe struct {
+		Dir string `required:""`
+	} `cmd:"" name:"vm-serve" help:"Inside a VM session: run the commands the host drops into DIR."`
 	Spoof struct {
 		Src    string `required:""`
 		Dst    string `required:""`
@@ -380,11 +450,38 @@ func (c *LabAgentCmd) Run(env *Env, kctx *kong.Context) error {
 		}
 		return nil
 	case "lab-agent ping":
-		sent, recv, err := lab.Ping(c.Ping.To, c.Ping.Interval, c.Ping.Duration)
+		sent, recv, err := lab.Ping(c.Ping.To, c.Ping.Interval, c.Ping.Duration, c.Ping.Flows)
 		if err != nil {
 			return exitf(ExitProblem, "%v", err)
 		}
 		fmt.Fprintf(env.Stdout, "sent %d received %d lost %d\n", sent, recv, sent-recv)
+		return nil
+	case "lab-agent mcast-listen":
+		group, err := netip.ParseAddr(c.McastListen.Group)
+		if err != nil {
+			return exitf(ExitUsage, "bad group: %v", err)
+		}
+		got, err := lab.McastListen(c.McastListen.Iface, group, c.McastListen.Port, c.McastListen.Duration)
+		if err != nil {
+			return exitf(ExitProblem, "%v", err)
+		}
+		for _, p := range got {
+			fmt.Fprintln(env.Stdout, p)
+		}
+		return nil
+	case "lab-agent mcast-send":
+		group, err := netip.ParseAddr(c.McastSend.Group)
+		if err != nil {
+			return exitf(ExitUsage, "bad group: %v", err)
+		}
+		if err := lab.McastSend(c.McastSend.Iface, group, c.McastSend.Port, []byte(c.McastSend.Payload), c.McastSend.Count, c.McastSend.Interval); err != nil {
+			return exitf(ExitProblem, "%v", err)
+		}
+		return nil
+	case "lab-agent vm-serve":
+		if err := vm.Serve(c.VMServe.Dir); err != nil {
+			return exitf(ExitProblem, "%v", err)
+		}
 		return nil
 	case "lab-agent spoof":
 		src, err1 := netip.ParseAddr(c.Spoof.Src)
@@ -405,26 +502,18 @@ func runInVM(env *Env, file, format string) error {
 	if err := vm.Available(); err != nil {
 		return exitf(ExitProblem, "the VM tier cannot run here: %v", err)
 	}
-	exe, err := os.Executable()
+	exe, abs, err := vmPaths(file)
 	if err != nil {
 		return err
 	}
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		return err
-	}
-	for _, p := range []string{exe, abs} {
-		for _, tmp := range []string{"/tmp/", "/run/", "/var/tmp/", "/var/lib/", "/var/log/"} {
-			if strings.HasPrefix(p, tmp) {
-				return exitf(ExitUsage, "%s is under %s, which the VM does not see (it is a tmpfs there): use a styx binary and topology file elsewhere (e.g. bin/styx in the repository)", p, tmp)
-			}
-		}
+	if _, ok := vm.OpenSession(lab.ID(file)); ok {
+		return exitf(ExitProblem, "lab %s is up in the VM tier: use styx lab test %s, or styx lab down %s first", lab.ID(file), displayName(file), displayName(file))
 	}
 	wd, _ := os.Getwd()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	fmt.Fprintf(env.Stdout, "lab %s: VM tier (kernel data plane, kernel-variant firewall)\n", lab.ID(file))
-	args := []string{"lab", "up", abs, "--dir", "/tmp/styx-lab", "--dataplane", "kernel", "--test", "--down", "--format", format}
+	args := []string{"lab", "up", abs, "--dir", vmLabDir, "--dataplane", "kernel", "--test", "--down", "--format", format}
 	code, err := vm.Run(ctx, vm.Options{Dir: vm.DefaultDir, Styx: exe, Args: args, Workdir: wd, Out: env.Stdout})
 	if err != nil {
 		return exitf(ExitProblem, "lab in a VM: %v", err)
@@ -434,4 +523,124 @@ func runInVM(env *Env, file, format string) error {
 		return &exitError{code: ExitProblem}
 	}
 	return nil
+}
+
+// guestVisible fails for paths the VM does not see as on the host: the
+// directories that are tmpfs inside it.
+func guestVisible(paths ...string) error {
+	for _, p := range paths {
+		for _, tmp := range []string{"/tmp/", "/run/", "/var/tmp/", "/var/lib/", "/var/log/"} {
+			if strings.HasPrefix(p, tmp) {
+				return exitf(ExitUsage, "%s is under %s, which the VM does not see (it is a tmpfs there): put the topology file (and what it references) elsewhere", p, tmp)
+			}
+		}
+	}
+	return nil
+}
+
+// vmLabDir is the lab directory inside the VM (a tmpfs there).
+const vmLabDir = "/tmp/styx-lab"
+
+// vmPaths returns this executable (the VM runs a copy of it) and the
+// topology file, checked to be visible in the VM.
+func vmPaths(file string) (exe, abs string, err error) {
+	if exe, err = os.Executable(); err != nil {
+		return "", "", err
+	}
+	if abs, err = filepath.Abs(file); err != nil {
+		return "", "", err
+	}
+	return exe, abs, guestVisible(abs)
+}
+
+// startVMLab boots a VM that keeps the lab up; lab test, exec, logs,
+// status and down then reach it through the VM's control directory.
+func startVMLab(env *Env, c *LabUpCmd) error {
+	if _, err := loadChecked(env, c.File); err != nil {
+		return err
+	}
+	if err := vm.Available(); err != nil {
+		return exitf(ExitProblem, "the VM tier cannot run here: %v", err)
+	}
+	exe, abs, err := vmPaths(c.File)
+	if err != nil {
+		return err
+	}
+	id := lab.ID(c.File)
+	if _, err := lab.LoadState(c.dir()); err == nil {
+		return exitf(ExitProblem, "lab %s is up on this host; styx lab down %s first", id, displayName(c.File))
+	}
+	wd, _ := os.Getwd()
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	fmt.Fprintf(env.Stdout, "lab %s: VM tier (kernel data plane, kernel-variant firewall)\n", id)
+	args := []string{"lab", "up", abs, "--dir", vmLabDir, "--dataplane", "kernel"}
+	s, code, err := vm.StartSession(ctx, id, vm.Options{Styx: exe, Args: args, Workdir: wd, Out: env.Stdout})
+	switch {
+	case err != nil:
+		return exitf(ExitProblem, "lab in a VM: %v (the VM is stopped and its files removed)", err)
+	case code != 0:
+		return exitf(ExitProblem, "lab up failed in the VM (exit %d); the VM is stopped and its files removed", code)
+	}
+	fmt.Fprintf(env.Stdout, "lab %s is up in the VM tier (qemu pid %d, control directory %s)\n", id, s.PID, s.Dir)
+	if !c.Test {
+		fmt.Fprintf(env.Stdout, "next: styx lab test %s   (lab exec, logs, status reach the VM; styx lab down %s stops it)\n", displayName(c.File), displayName(c.File))
+		return nil
+	}
+	return forwardToVM(env, s, c.File, "test", "--format", c.Format)
+}
+
+// forwardToVM runs `styx lab SUB FILE --dir DIR ARGS...` in the VM of a
+// lab in the VM tier and exits with its status.
+func forwardToVM(env *Env, s *vm.Session, file, sub string, args ...string) error {
+	_, abs, err := vmPaths(file)
+	if err != nil {
+		return err
+	}
+	if !s.Alive() {
+		return exitf(ExitProblem, "lab %s was in the VM tier, but its VM is not running; styx lab down %s removes what is left", lab.ID(file), displayName(file))
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	// the guest runs its own copy of styx, taken when the VM started
+	argv := append([]string{s.Styx(), "lab", sub, abs, "--dir", vmLabDir}, args...)
+	if sub == "exec" {
+		// the node and the command follow the file and the flags
+		argv = append([]string{s.Styx(), "lab", sub, "--dir", vmLabDir, abs}, args...)
+	}
+	code, err := s.Exec(ctx, argv, env.Stdout)
+	if err != nil {
+		return exitf(ExitProblem, "lab %s in the VM: %v", lab.ID(file), err)
+	}
+	if sub == "test" || sub == "status" {
+		fmt.Fprintln(env.Stderr, "(from the VM tier: Debian kernel, kernel ESP)")
+	}
+	if code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+// stopVMLab removes a lab in the VM tier: lab down inside, then the VM is
+// powered off and its control directory removed.
+func stopVMLab(env *Env, s *vm.Session, file string) error {
+	if s.Alive() {
+		if err := forwardToVM(env, s, file, "down"); err != nil {
+			fmt.Fprintf(env.Stderr, "lab down in the VM failed (%v); stopping the VM anyway\n", exitText(err))
+		}
+	}
+	if err := s.Stop(30 * time.Second); err != nil {
+		return exitf(ExitProblem, "removing %s: %v", s.Dir, err)
+	}
+	fmt.Fprintf(env.Stdout, "lab %s: VM stopped, %s removed\n", lab.ID(file), s.Dir)
+	return nil
+}
+
+// exitText describes an error that may carry only an exit status.
+func exitText(err error) string {
+	var ee *exitError
+	if errors.As(err, &ee) && ee.Error() == "" {
+		return fmt.Sprintf("exit %d", ee.code)
+	}
+	return err.Error()
 }

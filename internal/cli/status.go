@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/styx-vpn/styx/internal/birdd"
 	"github.com/styx-vpn/styx/internal/plan"
 	"github.com/styx-vpn/styx/internal/status"
 	"github.com/styx-vpn/styx/internal/vici"
@@ -17,11 +18,12 @@ import (
 
 // StatusCmd shows the SAs of a gateway.
 type StatusCmd struct {
-	File    string        `arg:"" optional:"" help:"Topology file: show configured tunnels that are down too (with --gateway)." type:"path"`
-	Gateway string        `short:"g" help:"Gateway of the topology this host is."`
-	Socket  string        `help:"charon's VICI socket." default:"/var/run/charon.vici"`
-	Format  string        `help:"Output format: table or json." enum:"table,json" default:"table"`
-	Watch   time.Duration `help:"Refresh every interval (e.g. 2s) until interrupted." default:"0s"`
+	File       string        `arg:"" optional:"" help:"Topology file: show configured tunnels that are down too (with --gateway)." type:"path"`
+	Gateway    string        `short:"g" help:"Gateway of the topology this host is."`
+	Socket     string        `help:"charon's VICI socket." default:"/var/run/charon.vici"`
+	BirdSocket string        `help:"BIRD's control socket, for the BGP sessions; none to leave BGP out." default:"/run/bird/bird.ctl" env:"STYX_BIRD_SOCKET"`
+	Format     string        `help:"Output format: table or json." enum:"table,json" default:"table"`
+	Watch      time.Duration `help:"Refresh every interval (e.g. 2s) until interrupted." default:"0s"`
 }
 
 // Help is the long help of styx status.
@@ -66,6 +68,10 @@ func (c *StatusCmd) Run(env *Env) error {
 		r, err := Status(ctx, client, gw)
 		if err != nil {
 			return exitf(ExitProblem, "%v", err)
+		}
+		if c.BirdSocket != "none" {
+			r.BGP = bgpStatus(ctx, c.BirdSocket, gw)
+			r.Evaluate()
 		}
 		if c.Watch > 0 && c.Format == "table" {
 			fmt.Fprint(env.Stdout, "\033[H\033[2J")
@@ -146,4 +152,29 @@ func Status(ctx context.Context, client *vici.Client, gw *plan.Gateway) (*status
 	}
 	r.Evaluate()
 	return r, nil
+}
+
+// bgpStatus asks BIRD for its BGP sessions. With a plan, the sessions it
+// expects are named with their tunnels, missing ones are down, and an
+// unreachable BIRD makes them all down; without one, an absent socket
+// means there is no BIRD to report on.
+func bgpStatus(ctx context.Context, sock string, gw *plan.Gateway) []status.BGPSession {
+	want := map[string][2]string{}
+	if gw != nil && gw.BGP != nil {
+		for _, n := range gw.BGP.Neighbors {
+			want[n.Name] = [2]string{n.Tunnel, n.Peer}
+		}
+	}
+	if _, err := os.Stat(sock); err != nil && len(want) == 0 {
+		return nil
+	}
+	protos, err := birdd.Protocols(ctx, sock)
+	if err != nil {
+		out := status.BGPFromBird(nil, want)
+		for i := range out {
+			out[i].Info = "BIRD not reachable at " + sock
+		}
+		return out
+	}
+	return status.BGPFromBird(protos, want)
 }

@@ -185,46 +185,64 @@ func Request(target string, timeout time.Duration) (string, error) {
 }
 
 // Ping sends a numbered UDP datagram to an echo port every interval for
-// duration and counts the distinct answers; answers may arrive late (up to
-// one second after the last probe): loss, not latency, is measured.
-func Ping(target string, interval, duration time.Duration) (sent, received int, err error) {
-	c, err := net.Dial("udp", target)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer c.Close()
-	var mu sync.Mutex
-	got := map[string]bool{}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 64)
-		for {
-			n, err := c.Read(buf)
-			if err != nil {
-				if ne, ok := err.(net.Error); ok && ne.Timeout() {
-					return
-				}
-				if errors.Is(err, net.ErrClosed) {
-					return
-				}
-				time.Sleep(10 * time.Millisecond) // e.g. ICMP unreachable while a tunnel is down
-				continue
-			}
-			mu.Lock()
-			got[string(buf[:n])] = true
-			mu.Unlock()
+// duration, on each of flows sockets (distinct source ports and IPv6 flow
+// labels: distinct flows for ECMP hashing), and counts the distinct
+// answers; answers may arrive late (up to one second after the last
+// probe): loss, not latency, is measured.
+func Ping(target string, interval, duration time.Duration, flows int) (sent, received int, err error) {
+	flows = max(flows, 1)
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
 		}
 	}()
+	for range flows {
+		c, err := net.Dial("udp", target)
+		if err != nil {
+			return 0, 0, err
+		}
+		conns = append(conns, c)
+	}
+	var mu sync.Mutex
+	got := map[string]bool{}
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 64)
+			for {
+				n, err := c.Read(buf)
+				if err != nil {
+					if ne, ok := err.(net.Error); ok && ne.Timeout() {
+						return
+					}
+					if errors.Is(err, net.ErrClosed) {
+						return
+					}
+					time.Sleep(10 * time.Millisecond) // e.g. ICMP unreachable while a tunnel is down
+					continue
+				}
+				mu.Lock()
+				got[string(buf[:n])] = true
+				mu.Unlock()
+			}
+		}()
+	}
 	end := time.Now().Add(duration)
 	for i := 0; time.Now().Before(end); i++ {
 		t0 := time.Now()
-		c.Write([]byte(fmt.Sprintf("styx-ping %d", i)))
-		sent++
+		for f, c := range conns {
+			c.Write([]byte(fmt.Sprintf("styx-ping %d-%d", f, i)))
+			sent++
+		}
 		time.Sleep(time.Until(t0.Add(interval)))
 	}
-	c.SetReadDeadline(time.Now().Add(time.Second))
-	<-done
+	for _, c := range conns {
+		c.SetReadDeadline(time.Now().Add(time.Second))
+	}
+	wg.Wait()
 	mu.Lock()
 	defer mu.Unlock()
 	return sent, len(got), nil

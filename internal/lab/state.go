@@ -24,6 +24,8 @@ type Node struct {
 	LANAddrs []string `json:"lan_addrs,omitempty"`
 	// Gateway names the gateway a host sits behind.
 	Gateway string `json:"gateway,omitempty"`
+	// Bird is set for gateways that run BIRD (bird.conf and bird.ctl in Dir).
+	Bird bool `json:"bird,omitempty"`
 }
 
 // Proc is a process the lab started.

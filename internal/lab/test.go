@@ -55,6 +55,15 @@ func (t *Tester) Run(ctx context.Context) []Result {
 		out = append(out, t.expect(ctx, e))
 	}
 	out = append(out, t.spoofing(ctx)...)
+	out = append(out, t.bgpTests(ctx)...)
+	for _, m := range t.greMcastPaths() {
+		if t.State.Dataplane == "libipsec" {
+			out = append(out, Result{Name: fmt.Sprintf("multicast %s -> %s over GRE %s/%s", m.from.Name, m.to.Name, m.tunnel, m.child), Kind: "multicast", Skip: true,
+				Detail: "no GRE devices on the libipsec data plane (run it in the VM tier)"})
+			continue
+		}
+		out = append(out, t.multicast(ctx, m))
+	}
 	if p := t.path(); p != nil {
 		if t.Net.Lab.Rekey > 0 {
 			out = append(out, t.rekey(ctx, p))

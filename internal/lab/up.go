@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/styx-vpn/styx/internal/netns"
 	"github.com/styx-vpn/styx/internal/plan"
 	"github.com/styx-vpn/styx/internal/render"
+	"github.com/styx-vpn/styx/internal/render/bird"
 	"github.com/styx-vpn/styx/internal/render/nft"
 	"github.com/styx-vpn/styx/internal/secret"
 	"github.com/styx-vpn/styx/internal/topology"
@@ -40,7 +42,7 @@ func RestartGateway(ctx context.Context, net *topology.Network, st *State, dir, 
 		return fmt.Errorf("no gateway %s in the lab", name)
 	}
 	for _, p := range st.Procs {
-		if p.Name == "charon "+name {
+		if p.Name == "charon "+name || p.Name == "bird "+name {
 			stopAll([]int{p.PID})
 		}
 	}
@@ -201,7 +203,9 @@ func (l *Lab) up(ctx context.Context) error {
 	}
 	for _, n := range l.state.Nodes {
 		// no duplicate address detection: IPv6 addresses are usable at once
-		l.sh(ctx, n.NS, "sysctl", "-q", "-w", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+		if err := setSysctls(ctx, n.NS, "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"); err != nil {
+			return err
+		}
 	}
 	done()
 	done = l.step("wiring the internet router, gateways and hosts")
@@ -233,6 +237,13 @@ func (l *Lab) up(ctx context.Context) error {
 		return err
 	}
 	done()
+	if slices.ContainsFunc(l.state.Nodes, func(n *Node) bool { return n.Bird }) {
+		done = l.step("waiting for the BGP sessions")
+		if err := l.waitBGP(ctx, 60*time.Second); err != nil {
+			return err
+		}
+		done()
+	}
 	for _, h := range net.Lab.Hosts {
 		if h.Client == nil {
 			continue
@@ -250,200 +261,6 @@ func (l *Lab) up(ctx context.Context) error {
 func (l *Lab) sh(ctx context.Context, ns string, argv ...string) error {
 	_, err := netns.Run(ctx, ns, argv[0], argv[1:]...)
 	return err
-}
-
-func (l *Lab) wire(ctx context.Context) error {
-	net := l.net
-	r := l.ns("internet")
-	bat := &ipBatch{dir: l.opts.Dir}
-	if err := l.sh(ctx, r, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"); err != nil {
-		return err
-	}
-	link := 0
-	// veth between the router and a node's public side
-	public := func(n *Node, ifname string, addrs []netip.Addr, routed []netip.Addr) error {
-		link++
-		rif := fmt.Sprintf("r%d", link)
-		bat.add("", "link", "add", rif, "netns", r, "type", "veth", "peer", "name", ifname, "netns", n.NS)
-		bat.add(r, "link", "set", rif, "up")
-		bat.add(n.NS, "link", "set", ifname, "up")
-		for _, a := range addrs {
-			rv := routerV4
-			if a.Is6() {
-				rv = routerV6
-			}
-			cmds := [][]string{
-				{n.NS, "ip", "addr", "add", netip.PrefixFrom(a, a.BitLen()).String(), "dev", ifname},
-				{r, "ip", "addr", "replace", netip.PrefixFrom(rv, rv.BitLen()).String(), "dev", rif},
-				{n.NS, "ip", "route", "replace", rv.String(), "dev", ifname},
-				{n.NS, "ip", "route", "replace", "default", "via", rv.String(), "dev", ifname},
-			}
-			for _, c := range cmds {
-				bat.add(c[0], c[2:]...)
-			}
-		}
-		for _, a := range routed {
-			bat.add(r, "route", "replace", netip.PrefixFrom(a, a.BitLen()).String(), "dev", rif)
-		}
-		return nil
-	}
-	for _, g := range net.Gateways {
-		n := l.state.Node(g.Name)
-		pubIf := g.PublicIf
-		if pubIf == "" {
-			pubIf = "pub"
-		}
-		own := g.LocalAddrs()
-		if err := public(n, pubIf, own, own); err != nil {
-			return err
-		}
-		for _, a := range g.Public {
-			n.Addrs = append(n.Addrs, a.String())
-		}
-		// 1:1 NAT in front of a gateway with a private address
-		if len(g.Local) > 0 {
-			for i, loc := range g.Local {
-				if i >= len(g.Public) {
-					break
-				}
-				pub := g.Public[i]
-				rule := fmt.Sprintf("table ip styxnat_%d {\n chain pre {\n  type nat hook prerouting priority dstnat;\n  ip daddr %s dnat to %s\n }\n chain post {\n  type nat hook postrouting priority srcnat;\n  ip saddr %s snat to %s\n }\n}", link, pub, loc, loc, pub)
-				if err := l.nftIn(ctx, r, rule); err != nil {
-					return err
-				}
-			}
-		}
-		// LAN bridge
-		lanIf := "lan"
-		if len(g.LANIfs) > 0 {
-			lanIf = g.LANIfs[0]
-		}
-		bat.add(n.NS, "link", "add", lanIf, "type", "bridge")
-		bat.add(n.NS, "link", "set", lanIf, "up")
-		for _, p := range g.LAN {
-			a := l.lanGatewayAddr(g, p)
-			bat.add(n.NS, "addr", "add", netip.PrefixFrom(a, p.Bits()).String(), "dev", lanIf)
-			n.LANAddrs = append(n.LANAddrs, a.String())
-		}
-	}
-	hostN := 0
-	for _, h := range net.Lab.Hosts {
-		n := l.state.Node(h.Name)
-		switch {
-		case h.Behind != nil:
-			hostN++
-			g := l.state.Node(h.Behind.Name)
-			lanIf := "lan"
-			if len(h.Behind.LANIfs) > 0 {
-				lanIf = h.Behind.LANIfs[0]
-			}
-			hif := fmt.Sprintf("h%d", hostN)
-			bat.add("", "link", "add", hif, "netns", g.NS, "type", "veth", "peer", "name", "eth0", "netns", n.NS)
-			bat.add(g.NS, "link", "set", hif, "master", lanIf)
-			bat.add(g.NS, "link", "set", hif, "up")
-			bat.add(n.NS, "link", "set", "eth0", "up")
-			var lan netip.Prefix
-			for _, p := range h.Behind.LAN {
-				if p.Contains(h.Address) {
-					lan = p
-				}
-			}
-			if !lan.IsValid() {
-				return fmt.Errorf("lab host %s: %s is outside the lan of %s", h.Name, h.Address, h.Behind.Name)
-			}
-			bat.add(n.NS, "addr", "add", netip.PrefixFrom(h.Address, lan.Bits()).String(), "dev", "eth0")
-			bat.add(n.NS, "route", "add", "default", "via", l.lanGatewayAddr(h.Behind, lan).String())
-			n.Addrs = []string{h.Address.String()}
-		case h.Client != nil:
-			pub := h.Public
-			if !pub.IsValid() {
-				pub = netip.AddrFrom4([4]byte{198, 18, 100, byte(10 + hostN)})
-			}
-			hostN++
-			if err := public(n, "pub", []netip.Addr{pub}, []netip.Addr{pub}); err != nil {
-				return err
-			}
-			n.Addrs = []string{pub.String()}
-		}
-	}
-	return bat.run(ctx)
-}
-
-// ipBatch collects ip(8) commands per namespace and runs them with one
-// `ip -batch` per namespace (the root namespace first: it creates the
-// veths the others configure). One process instead of hundreds matters in
-// the VM tier, where every exec is slow.
-type ipBatch struct {
-	dir   string
-	order []string
-	cmds  map[string][]string
-}
-
-func (b *ipBatch) add(ns string, args ...string) {
-	if b.cmds == nil {
-		b.cmds = map[string][]string{}
-	}
-	if _, ok := b.cmds[ns]; !ok {
-		b.order = append(b.order, ns)
-	}
-	b.cmds[ns] = append(b.cmds[ns], strings.Join(args, " "))
-}
-
-func (b *ipBatch) run(ctx context.Context) error {
-	order := slices.Clone(b.order)
-	slices.SortStableFunc(order, func(x, y string) int {
-		switch {
-		case x == "" && y != "":
-			return -1
-		case y == "" && x != "":
-			return 1
-		}
-		return 0
-	})
-	for _, ns := range order {
-		f, err := os.CreateTemp(b.dir, "ip-*.batch")
-		if err != nil {
-			return err
-		}
-		f.WriteString(strings.Join(b.cmds[ns], "\n") + "\n")
-		f.Close()
-		args := []string{"-batch", f.Name()}
-		if ns != "" {
-			args = append([]string{"-n", ns}, args...)
-		}
-		_, err = netns.Run(ctx, "", "ip", args...)
-		os.Remove(f.Name())
-		if err != nil {
-			return fmt.Errorf("wiring %s: %w", map[bool]string{true: "the root namespace", false: ns}[ns == ""], err)
-		}
-	}
-	return nil
-}
-
-// lanGatewayAddr is the gateway's address in a LAN prefix: the first
-// address not taken by a lab host.
-func (l *Lab) lanGatewayAddr(g *topology.Gateway, p netip.Prefix) netip.Addr {
-	a := p.Addr().Next()
-	if p.Bits() >= p.Addr().BitLen()-1 {
-		return p.Addr()
-	}
-	for _, h := range l.net.Lab.Hosts {
-		if h.Behind == g && h.Address == a {
-			a = a.Next()
-		}
-	}
-	return a
-}
-
-func (l *Lab) nftIn(ctx context.Context, ns, ruleset string) error {
-	f, err := os.CreateTemp(l.opts.Dir, "nat-*.nft")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	f.WriteString(ruleset + "\n")
-	f.Close()
-	return l.sh(ctx, ns, "nft", "-f", f.Name())
 }
 
 // labSecrets reads real secrets and makes up lab-only random keys for the
@@ -519,8 +336,16 @@ func (l *Lab) gateway(ctx context.Context, g *topology.Gateway, reader *labSecre
 	}
 	e := &apply.Engine{
 		Store: apply.ViciStore{C: client}, Creds: apply.ViciStore{C: client},
-		Firewall: apply.Nft{R: run}, Sysctls: apply.ProcSysctls{R: run}, Runner: run,
+		Firewall: apply.Nft{R: run}, Sysctls: apply.ProcSysctls{NetNS: n.NS}, Runner: run,
 		StateDir: filepath.Join(n.Dir, "state"), ReadFile: readCert,
+	}
+	if gw.BGP != nil && len(gw.BGP.Neighbors) > 0 {
+		r, err := l.startBird(ctx, n, gw.BGP)
+		if err != nil {
+			return fmt.Errorf("gateway %s: %w", g.Name, err)
+		}
+		e.Router = r
+		d.Bird = bird.LogTo(bird.Render(gw.BGP, gw.Name, filepath.Base(l.state.File)), filepath.Join(n.Dir, "bird.log"))
 	}
 	if _, err := e.Apply(ctx, d); err != nil {
 		return fmt.Errorf("gateway %s: %w\ncharon log:\n%s", g.Name, err, inst.LogTail(15))
@@ -617,10 +442,10 @@ type wait struct {
 func waitListening(ctx context.Context, ns string, ports []topology.Port) error {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		out, err := netns.Run(ctx, ns, "ss", "-Hltun")
+		open, err := listening(ns)
 		ok := err == nil
 		for _, p := range append(ports, topology.Port{Proto: "udp", From: SinkPort}, topology.Port{Proto: "udp", From: EchoPort}) {
-			ok = ok && strings.Contains(string(out), fmt.Sprintf(":%d ", p.From))
+			ok = ok && open[fmt.Sprintf("%s/%d", p.Proto, p.From)]
 		}
 		if ok {
 			return nil
@@ -630,6 +455,33 @@ func waitListening(ctx context.Context, ns string, ports []topology.Port) error 
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// listening returns the TCP ports listening and the UDP ports bound in
+// namespace ns ("tcp/22", "udp/9998"), read from /proc/net without
+// starting a process.
+func listening(ns string) (map[string]bool, error) {
+	open := map[string]bool{}
+	err := netns.Do(ns, func() error {
+		for _, f := range []string{"tcp", "tcp6", "udp", "udp6"} {
+			b, err := os.ReadFile("/proc/thread-self/net/" + f)
+			if err != nil {
+				return err
+			}
+			for _, line := range strings.Split(string(b), "\n")[1:] {
+				fs := strings.Fields(line)
+				if len(fs) < 4 || strings.HasPrefix(f, "tcp") && fs[3] != "0A" { // 0A: LISTEN
+					continue
+				}
+				_, hexPort, _ := strings.Cut(fs[1], ":")
+				if port, err := strconv.ParseUint(hexPort, 16, 16); err == nil {
+					open[fmt.Sprintf("%s/%d", strings.TrimSuffix(f, "6"), port)] = true
+				}
+			}
+		}
+		return nil
+	})
+	return open, err
 }
 
 // waitTunnels waits until every child of every initiating connection is
@@ -643,10 +495,22 @@ func (l *Lab) waitTunnels(ctx context.Context, timeout time.Duration) error {
 			}
 			n := l.state.Node(e.Gateway.Name)
 			client := vici.New(filepath.Join(n.Dir, "run", "charon.vici"))
+			kicked := false
 			for {
 				sas, err := client.ListSAs(ctx, t.Name)
 				if err == nil && childrenUp(sas, t) {
 					break
+				}
+				// gateways are configured one after the other: an initiator
+				// may have tried before its peer had the connection (and
+				// given up, keyingtries 1); now that all are configured,
+				// initiate once more
+				if err == nil && len(sas) == 0 && !kicked {
+					kicked = true
+					for _, c := range t.Children {
+						client.Initiate(ctx, t.Name, c.Name)
+					}
+					continue
 				}
 				if time.Now().After(deadline) {
 					client.Close()

@@ -6,11 +6,16 @@ package netns
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 )
 
 // Prefix starts the name of every namespace styx creates.
@@ -61,7 +66,11 @@ func List(prefix string) []string {
 // Run runs a command (in namespace ns unless ns is "") and returns its
 // combined output; a failure includes the output in the error.
 func Run(ctx context.Context, ns string, name string, args ...string) ([]byte, error) {
-	if ns != "" {
+	switch {
+	case ns != "" && name == "ip":
+		// ip enters the namespace itself: one process, no /sys remount
+		args = append([]string{"-n", ns}, args...)
+	case ns != "":
 		args = append([]string{"netns", "exec", ns, name}, args...)
 		name = "ip"
 	}
@@ -84,4 +93,37 @@ func TempName(tag string) string {
 		n = n[:31]
 	}
 	return n
+}
+
+// Do runs f on the calling goroutine with its OS thread in network
+// namespace ns ("" runs f as is). Files f opens under /proc/sys/net are
+// those of ns, as for a process started in it, without starting one. f
+// must not hand work to other goroutines that needs ns. If the thread
+// cannot be moved back, it is left locked and the runtime discards it.
+func Do(ns string, f func() error) error {
+	if ns == "" {
+		return f()
+	}
+	target, err := os.Open(filepath.Join("/run/netns", ns))
+	if err != nil {
+		return fmt.Errorf("netns %s: %w", ns, err)
+	}
+	defer target.Close()
+	runtime.LockOSThread()
+	orig, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("netns: %w", err)
+	}
+	defer orig.Close()
+	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("netns %s: setns: %w", ns, err)
+	}
+	ferr := f()
+	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
+		return errors.Join(ferr, fmt.Errorf("netns %s: cannot return to the original namespace: %w", ns, err))
+	}
+	runtime.UnlockOSThread()
+	return ferr
 }

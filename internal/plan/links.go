@@ -161,7 +161,11 @@ func (b *builder) sysctls() {
 	for _, l := range b.out.Links {
 		switch l.Kind {
 		case "vti":
-			s = append(s, Sysctl{Key: "net.ipv4.conf." + l.Name + ".disable_policy", Value: "1", Why: "VTI: policies are matched by mark, not per packet", Device: l.Name})
+			fam := "ipv4"
+			if l.Local.Is6() {
+				fam = "ipv6"
+			}
+			s = append(s, Sysctl{Key: "net." + fam + ".conf." + l.Name + ".disable_policy", Value: "1", Why: "VTI: policies are matched by mark, not per packet", Device: l.Name})
 		case "gre":
 			for _, t := range b.net.Tunnels {
 				for _, ch := range t.Children {

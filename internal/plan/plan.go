@@ -2,6 +2,7 @@ package plan
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/styx-vpn/styx/internal/topology"
@@ -127,6 +128,38 @@ type Link struct {
 	Multicast bool
 	Key       uint32
 	Why       string
+}
+
+// AddArgs is the ip(8) command that creates the device: an XFRM
+// interface, a VTI (vti6 between IPv6 endpoints) with the key as mark, or
+// a GRE tunnel (ip6gre between IPv6 endpoints). The same command serves
+// routes.sh and styx apply.
+func (l Link) AddArgs() []string {
+	six := ""
+	if l.Local.Is6() {
+		six = "6"
+	}
+	switch l.Kind {
+	case "xfrm":
+		args := []string{"ip", "link", "add", l.Name, "type", "xfrm"}
+		if l.Dev != "" {
+			args = append(args, "dev", l.Dev)
+		}
+		return append(args, "if_id", strconv.FormatUint(uint64(l.IfID), 10))
+	case "vti":
+		return []string{"ip", "link", "add", l.Name, "type", "vti" + six, "local", l.Local.String(), "remote", l.Remote.String(), "key", strconv.FormatUint(uint64(l.IfID), 10)}
+	case "gre":
+		typ := "gre"
+		if six != "" {
+			typ = "ip6gre"
+		}
+		args := []string{"ip", "link", "add", l.Name, "type", typ, "local", l.Local.String(), "remote", l.Remote.String(), "ttl", "255"}
+		if l.Key != 0 {
+			args = append(args, "key", strconv.FormatUint(uint64(l.Key), 10))
+		}
+		return args
+	}
+	return nil
 }
 
 // Address is an address styx puts on a device.

@@ -148,23 +148,7 @@ func Routes(gw *plan.Gateway, source string) []byte {
 	b.WriteString("# idempotent: devices that exist are kept, addresses and routes are replaced\n")
 	for _, l := range gw.Links {
 		fmt.Fprintf(&b, "# %s\n", l.Why)
-		fmt.Fprintf(&b, "ip link show %s >/dev/null 2>&1 || ", l.Name)
-		switch l.Kind {
-		case "xfrm":
-			dev := ""
-			if l.Dev != "" {
-				dev = " dev " + l.Dev
-			}
-			fmt.Fprintf(&b, "ip link add %s type xfrm%s if_id %d\n", l.Name, dev, l.IfID)
-		case "vti":
-			fmt.Fprintf(&b, "ip tunnel add %s mode vti local %s remote %s key %d\n", l.Name, l.Local, l.Remote, l.IfID)
-		case "gre":
-			key := ""
-			if l.Key != 0 {
-				key = fmt.Sprintf(" key %d", l.Key)
-			}
-			fmt.Fprintf(&b, "ip tunnel add %s mode gre local %s remote %s ttl 255%s\n", l.Name, l.Local, l.Remote, key)
-		}
+		fmt.Fprintf(&b, "ip link show %s >/dev/null 2>&1 || %s\n", l.Name, strings.Join(l.AddArgs(), " "))
 		multicast := ""
 		if l.Multicast {
 			multicast = " multicast on"

@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/styx-vpn/styx/internal/birdd"
 	"github.com/styx-vpn/styx/internal/vici"
 )
 
@@ -37,7 +39,23 @@ type Report struct {
 	Version int    `json:"version"` // 1
 	Gateway string `json:"gateway,omitempty"`
 	Conns   []Conn `json:"connections"`
-	Health  Health `json:"health"`
+	// BGP are the gateway's BGP sessions (BIRD), for gateways with bgp.
+	BGP    []BGPSession `json:"bgp,omitempty"`
+	Health Health       `json:"health"`
+}
+
+// BGPSession is one BGP session of BIRD over a route-based tunnel.
+type BGPSession struct {
+	Name   string `json:"name"`             // BIRD protocol name
+	Tunnel string `json:"tunnel,omitempty"` // the tunnel it runs over
+	Peer   string `json:"peer,omitempty"`   // the peer gateway
+	// State is "established", "down" (BIRD has no such protocol: not
+	// configured) or BIRD's BGP state in lower case (active, connect,
+	// idle, opensent, openconfirm).
+	State string `json:"state"`
+	Since string `json:"since,omitempty"`
+	// Info is the rest of BIRD's line (e.g. the last error).
+	Info string `json:"info,omitempty"`
 }
 
 // Health summarises a report.
@@ -66,7 +84,13 @@ func (r *Report) Evaluate() {
 			r.Health.Down = append(r.Health.Down, c.Name)
 		}
 	}
-	r.Health.OK = r.Health.Up == r.Health.Total
+	var bgpDown []string
+	for _, s := range r.BGP {
+		if s.State != "established" {
+			bgpDown = append(bgpDown, s.Name)
+		}
+	}
+	r.Health.OK = r.Health.Up == r.Health.Total && len(bgpDown) == 0
 	switch {
 	case r.Health.Total == 0:
 		r.Health.Summary = "no site-to-site connections"
@@ -84,6 +108,12 @@ func (r *Report) Evaluate() {
 	}
 	if rw > 0 {
 		r.Health.Summary += fmt.Sprintf("; %d road warrior(s) connected", rwUp)
+	}
+	if len(r.BGP) > 0 {
+		r.Health.Summary += fmt.Sprintf("; BGP: %d of %d sessions established", len(r.BGP)-len(bgpDown), len(r.BGP))
+		if len(bgpDown) > 0 {
+			r.Health.Summary += " (not: " + strings.Join(bgpDown, ", ") + ")"
+		}
 	}
 }
 
@@ -173,6 +203,12 @@ func (r *Report) Table(w io.Writer) error {
 			}
 		}
 	}
+	if len(r.BGP) > 0 {
+		fmt.Fprintln(tw, "\nBGP SESSION\tSTATE\tTUNNEL\tPEER\tSINCE\tINFO")
+		for _, s := range r.BGP {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.State, dash(s.Tunnel), dash(s.Peer), dash(s.Since), dash(s.Info))
+		}
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -204,4 +240,44 @@ func Seconds(s int64) string {
 		return fmt.Sprintf("%dm", s/60)
 	}
 	return fmt.Sprintf("%dh", s/3600)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// BGPFromBird turns BIRD's BGP protocols into sessions; want are the
+// sessions the plan expects (BIRD protocol name to tunnel and peer), shown
+// as down when BIRD does not have them. Sessions are sorted by name.
+func BGPFromBird(protos []birdd.Protocol, want map[string][2]string) []BGPSession {
+	var out []BGPSession
+	seen := map[string]bool{}
+	for _, p := range protos {
+		if p.Proto != "BGP" {
+			continue
+		}
+		seen[p.Name] = true
+		s := BGPSession{Name: p.Name, Since: p.Since, Tunnel: want[p.Name][0], Peer: want[p.Name][1]}
+		state, info, _ := strings.Cut(p.Info, " ")
+		switch {
+		case p.Established():
+			s.State = "established"
+		case state != "":
+			s.State = strings.ToLower(state)
+		default:
+			s.State = p.State
+		}
+		s.Info = info
+		out = append(out, s)
+	}
+	for name, tp := range want {
+		if !seen[name] {
+			out = append(out, BGPSession{Name: name, Tunnel: tp[0], Peer: tp[1], State: "down", Info: "not configured in BIRD (run styx apply)"})
+		}
+	}
+	slices.SortFunc(out, func(a, b BGPSession) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }

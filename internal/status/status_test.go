@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/styx-vpn/styx/internal/birdd"
 	"github.com/styx-vpn/styx/internal/vici"
 )
 
@@ -56,5 +57,43 @@ degraded: 1 of 2 tunnels up; down: cloud-siteb
 `
 	if b.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+func TestBGP(t *testing.T) {
+	protos := []birdd.Protocol{
+		{Name: "device1", Proto: "Device", State: "up"},
+		{Name: "tun_a", Proto: "BGP", State: "up", Since: "10:00:00", Info: "Established"},
+		{Name: "tun_b", Proto: "BGP", State: "start", Since: "10:00:01", Info: "Active Socket: Connection refused"},
+	}
+	want := map[string][2]string{"tun_a": {"a", "gw-a"}, "tun_b": {"b", "gw-b"}, "tun_c": {"c", "gw-c"}}
+	got := BGPFromBird(protos, want)
+	exp := []BGPSession{
+		{Name: "tun_a", Tunnel: "a", Peer: "gw-a", State: "established", Since: "10:00:00"},
+		{Name: "tun_b", Tunnel: "b", Peer: "gw-b", State: "active", Since: "10:00:01", Info: "Socket: Connection refused"},
+		{Name: "tun_c", Tunnel: "c", Peer: "gw-c", State: "down", Info: "not configured in BIRD (run styx apply)"},
+	}
+	if len(got) != len(exp) {
+		t.Fatalf("got %+v", got)
+	}
+	for i := range exp {
+		if got[i] != exp[i] {
+			t.Errorf("session %d: %+v, want %+v", i, got[i], exp[i])
+		}
+	}
+	r := &Report{BGP: got}
+	r.Evaluate()
+	if r.Health.OK || r.Health.Summary != "no site-to-site connections; BGP: 1 of 3 sessions established (not: tun_b, tun_c)" {
+		t.Errorf("health %+v", r.Health)
+	}
+	var b strings.Builder
+	r.Table(&b)
+	if !strings.Contains(b.String(), "BGP SESSION") || !strings.Contains(b.String(), "tun_b        active") {
+		t.Errorf("table:\n%s", b.String())
+	}
+	r = &Report{BGP: got[:1]}
+	r.Evaluate()
+	if !r.Health.OK {
+		t.Errorf("one established session: %+v", r.Health)
 	}
 }

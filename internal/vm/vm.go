@@ -5,9 +5,11 @@
 // unchanged. This is the lab tier that proves the kernel data plane:
 // real ESP SAs and the kernel-variant firewall (policy matching).
 //
-// The VM is one-shot: it boots, runs `styx lab up --test --down` on the
+// Run is one-shot: the VM boots, runs `styx lab up --test --down` on the
 // kernel data plane, prints the results on its serial console and powers
-// off. Software emulation (TCG) is used; KVM is not assumed to work.
+// off. StartSession keeps the VM up after `styx lab up` and runs the
+// commands the host sends through a shared control directory (Exec), until
+// Stop. Software emulation (TCG) is used; KVM is not assumed to work.
 package vm
 
 import (
@@ -151,10 +153,10 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 
 // guestScript runs inside the VM as PID 1.
 const guestScript = `#!/bin/sh
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp STYX_IN_VM=1
 up() { cut -d' ' -f1 /proc/uptime; }
 echo "STYX-VM: userspace at $(up)s, kernel $(uname -r)"
-for m in veth bridge tun esp4 esp6 xfrm_user xfrm_interface ip_vti ip6_vti ip_gre nf_tables nft_chain_nat nft_nat nft_ct nft_xfrm nft_fib nft_limit nft_log xt_policy; do modprobe -q $m; done
+for m in {{MODULES}}; do modprobe -q $m; done
 ip link set lo up
 cd {{WORKDIR}}
 {{COMMAND}}
@@ -164,8 +166,12 @@ echo o > /proc/sysrq-trigger
 sleep 30
 `
 
-// DefaultDir is where the VM's initramfs (a cache) and guest script live:
-// on the host root, outside the directories that are tmpfs in the guest.
+// guestModules are the kernel modules the guest loads for the lab.
+const guestModules = "veth bridge tun esp4 esp6 xfrm_user xfrm_interface ip_vti ip6_vti ip_gre nf_tables nft_chain_nat nft_nat nft_ct nft_xfrm nft_fib nft_limit nft_log xt_policy"
+
+// DefaultDir holds the files of running VMs (initramfs, guest script,
+// session control directories): on the host root, outside the directories
+// that are tmpfs in the guest. It is removed when no VM runs.
 const DefaultDir = "/var/cache/styx/vm"
 
 // Options configure a VM run.
@@ -186,13 +192,7 @@ type Options struct {
 	Out     io.Writer
 }
 
-// Run boots the VM, streams its console (prefixed) to Out and returns the
-// guest command's exit code.
-func Run(ctx context.Context, o Options) (int, error) {
-	kver, image, err := Kernel()
-	if err != nil {
-		return -1, err
-	}
+func (o *Options) defaults() {
 	if o.Memory == 0 {
 		o.Memory = 1536
 	}
@@ -202,36 +202,97 @@ func Run(ctx context.Context, o Options) (int, error) {
 	if o.Timeout == 0 {
 		o.Timeout = 20 * time.Minute
 	}
-	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-		return -1, err
+	if o.Dir == "" {
+		o.Dir = DefaultDir
 	}
-	initrd := filepath.Join(o.Dir, "initramfs-"+kver+".cpio.gz")
+}
+
+// initramfs builds the initramfs for kernel kver in dir (it takes about a
+// second; nothing is cached, so that nothing stays behind).
+func initramfs(ctx context.Context, o Options, kver, dir string) (string, error) {
+	initrd := filepath.Join(dir, "initramfs-"+kver+".cpio.gz")
 	t0 := time.Now()
-	if _, err := os.Stat(initrd); err != nil {
-		fmt.Fprintf(o.Out, "  building the VM initramfs for %s", kver)
-		if err := BuildInitramfs(ctx, kver, initrd); err != nil {
-			return -1, err
-		}
-		fmt.Fprintf(o.Out, " %.2fs\n", time.Since(t0).Seconds())
+	fmt.Fprintf(o.Out, "  building the VM initramfs for %s", kver)
+	if err := BuildInitramfs(ctx, kver, initrd); err != nil {
+		return "", err
 	}
-	quoted := make([]string, len(o.Args))
-	for i, a := range o.Args {
+	fmt.Fprintf(o.Out, " %.2fs\n", time.Since(t0).Seconds())
+	return initrd, nil
+}
+
+// privateStyx copies the styx binary into dir (on the host root, so the
+// guest sees it at the same path) and returns the copy's path: the guest
+// runs the copy, so rebuilding styx on the host cannot change a binary
+// under the running VM's feet.
+func privateStyx(styx, dir string) (string, error) {
+	b, err := os.ReadFile(styx)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, "styx")
+	return p, os.WriteFile(p, b, 0o755)
+}
+
+// removeBase removes DefaultDir and its parent if they are empty.
+func removeBase(dir string) {
+	if os.Remove(dir) == nil {
+		os.Remove(filepath.Dir(dir))
+	}
+}
+
+// command is the shell command line of styx with args.
+func command(styx string, args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
 		quoted[i] = shellQuote(a)
 	}
-	script := strings.NewReplacer("{{WORKDIR}}", shellQuote(o.Workdir), "{{COMMAND}}", shellQuote(o.Styx)+" "+strings.Join(quoted, " ")).Replace(guestScript)
-	guest := filepath.Join(o.Dir, fmt.Sprintf("guest-%d.sh", os.Getpid()))
-	if err := os.WriteFile(guest, []byte(script), 0o755); err != nil {
-		return -1, err
-	}
-	defer os.Remove(guest)
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, QEMU, "-accel", "tcg,thread=multi", "-cpu", "max",
+	return shellQuote(styx) + " " + strings.Join(quoted, " ")
+}
+
+// qemuArgs are the arguments of a VM booting image with initrd and the
+// host root read-only, running guest as PID 1.
+func qemuArgs(o Options, image, initrd, guest string) []string {
+	return []string{"-accel", "tcg,thread=multi", "-cpu", "max",
 		"-m", strconv.Itoa(o.Memory), "-smp", strconv.Itoa(o.CPUs),
 		"-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
 		"-kernel", image, "-initrd", initrd,
-		"-append", "console=ttyS0 loglevel=3 panic=-1 styx.init="+guest,
-		"-virtfs", "local,path=/,mount_tag=host0,security_model=none,readonly=on,multidevs=remap")
+		"-append", "console=ttyS0 loglevel=3 panic=-1 styx.init=" + guest,
+		"-virtfs", "local,path=/,mount_tag=host0,security_model=none,readonly=on,multidevs=remap"}
+}
+
+// Run boots the VM, streams its console (prefixed) to Out and returns the
+// guest command's exit code.
+func Run(ctx context.Context, o Options) (int, error) {
+	o.defaults()
+	kver, image, err := Kernel()
+	if err != nil {
+		return -1, err
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return -1, err
+	}
+	run, err := os.MkdirTemp(o.Dir, "run-")
+	if err != nil {
+		return -1, err
+	}
+	defer removeBase(o.Dir)
+	defer os.RemoveAll(run)
+	initrd, err := initramfs(ctx, o, kver, run)
+	if err != nil {
+		return -1, err
+	}
+	if o.Styx, err = privateStyx(o.Styx, run); err != nil {
+		return -1, err
+	}
+	t0 := time.Now()
+	script := strings.NewReplacer("{{MODULES}}", guestModules, "{{WORKDIR}}", shellQuote(o.Workdir), "{{COMMAND}}", command(o.Styx, o.Args)).Replace(guestScript)
+	guest := filepath.Join(run, "guest.sh")
+	if err := os.WriteFile(guest, []byte(script), 0o755); err != nil {
+		return -1, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, QEMU, qemuArgs(o, image, initrd, guest)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	stdout, err := cmd.StdoutPipe()

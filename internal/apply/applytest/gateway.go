@@ -7,13 +7,14 @@ import (
 	"github.com/styx-vpn/styx/internal/apply"
 )
 
-// Gateway is a whole fake gateway: charon, nftables, sysctls and a command
-// runner, with one log of every call in the order it was made.
+// Gateway is a whole fake gateway: charon, nftables, sysctls, a command
+// runner and BIRD, with one log of every call in the order it was made.
 type Gateway struct {
 	Store    *Store
 	Firewall *Firewall
 	Sysctls  *Sysctls
 	Runner   *Runner
+	Bird     *Bird
 	// Files are the certificate and key files the engine can read, by path.
 	Files map[string][]byte
 
@@ -28,12 +29,14 @@ func NewGateway() *Gateway {
 		Firewall: NewFirewall(),
 		Sysctls:  NewSysctls(KernelDefaults()),
 		Runner:   NewRunner(),
+		Bird:     NewBird(),
 		Files:    map[string][]byte{},
 	}
 	g.Store.rec.shared = &g.log
 	g.Firewall.rec.shared = &g.log
 	g.Sysctls.rec.shared = &g.log
 	g.Runner.rec.shared = &g.log
+	g.Bird.rec.shared = &g.log
 	return g
 }
 
@@ -46,6 +49,7 @@ func (g *Gateway) Engine(stateDir string) *apply.Engine {
 		Firewall: g.Firewall,
 		Sysctls:  g.Sysctls,
 		Runner:   g.Runner,
+		Router:   g.Bird,
 		StateDir: stateDir,
 		ReadFile: g.ReadFile,
 	}
@@ -76,6 +80,7 @@ func (g *Gateway) Reset() {
 	g.Firewall.Reset()
 	g.Sysctls.Reset()
 	g.Runner.Reset()
+	g.Bird.Reset()
 }
 
 // Snapshot prints the gateway's state: what charon has loaded, the styx
