@@ -91,12 +91,14 @@ mapfile -t pkgs < <("$STYX_GO" list ./... | grep -v '/internal/lab$')
 run "go test" "$STYX_GO" test -count=1 "${pkgs[@]}"
 run "lab tests" "$STYX_GO" test -count=1 -p 1 ./internal/lab
 # the VM tier on Debian's kernel: S2 (kernel ESP, XFRM interfaces, BIRD,
-# ECMP failover), S5 (GRE over ESP with NAT-T, multicast) and seed 002's
-# VTI variant; the VM sees the host's root read-only, but not /tmp
+# ECMP failover), S5 (GRE over ESP with NAT-T, multicast), seed 002's VTI
+# variant and seed 001's road-warrior routes announced by BGP; the VM sees
+# the host's root read-only, but not /tmp
 run "build bin/styx" "$STYX_GO" build -o bin/styx ./cmd/styx
 run "vm tier: S2" ./bin/styx lab up --vm --test --down examples/s2-route-based-bgp.yaml
 run "vm tier: S5" ./bin/styx lab up --vm --test --down examples/s5-cloud-vm-gre.yaml
 run "vm tier: VTI" ./bin/styx lab up --vm --test --down internal/lab/testdata/vti-pair.yaml
+run "vm tier: RW export" ./bin/styx lab up --vm --test --down internal/lab/testdata/rw-export.yaml
 
 mapfile -t targets < <(fuzz_targets)
 if [ "${#targets[@]}" -eq 0 ]; then

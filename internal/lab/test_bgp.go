@@ -35,8 +35,59 @@ func (t *Tester) bgpTests(ctx context.Context) []Result {
 			}
 		}
 	}
+	out = append(out, t.exportedClients(ctx)...)
 	if f := t.failoverPath(); f != nil {
 		out = append(out, t.failover(ctx, f))
+	}
+	return out
+}
+
+// exportedClients checks, for every connected road warrior of a remote
+// access service with export_routes, that each BGP neighbor of its gateway
+// learnt the route to the client's virtual IP (seed 001: charon's table
+// 220 route, picked up by BIRD and announced).
+func (t *Tester) exportedClients(ctx context.Context) []Result {
+	var out []Result
+	for _, h := range t.Net.Lab.Hosts {
+		ra := h.Client
+		if ra == nil || !ra.Export {
+			continue
+		}
+		gn, hn := t.State.Node(ra.Gateway.Name), t.State.Node(h.Name)
+		if gn == nil || !gn.Bird || hn == nil || len(hn.LANAddrs) == 0 {
+			continue
+		}
+		vip, err := netip.ParseAddr(hn.LANAddrs[0])
+		if err != nil {
+			continue
+		}
+		host := netip.PrefixFrom(vip, vip.BitLen())
+		for _, nb := range plan.BGPPlan(t.Net, ra.Gateway.Name).Neighbors {
+			pn := t.State.Node(nb.Peer)
+			if pn == nil {
+				continue
+			}
+			t0 := time.Now()
+			r := Result{Name: fmt.Sprintf("%s's %s announced by %s to %s", h.Name, host, ra.Gateway.Name, nb.Peer), Kind: "bgp-export"}
+			var devs []string
+			for {
+				devs, err = routeDevs(ctx, pn.NS, host)
+				if err == nil && len(devs) > 0 || time.Since(t0) > 15*time.Second {
+					break
+				}
+				time.Sleep(250 * time.Millisecond)
+			}
+			switch {
+			case err != nil:
+				r.Detail = err.Error()
+			case len(devs) == 0:
+				r.Detail = fmt.Sprintf("%s has no BGP route to %s after %s", nb.Peer, host, time.Since(t0).Round(time.Second))
+			default:
+				r.Pass, r.Detail = true, fmt.Sprintf("%s routes %s via %s (from %s's table %d, learnt by BIRD)", nb.Peer, host, strings.Join(devs, "+"), ra.Gateway.Name, 220)
+			}
+			r.Seconds = time.Since(t0).Seconds()
+			out = append(out, r)
+		}
 	}
 	return out
 }

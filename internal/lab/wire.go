@@ -35,10 +35,13 @@ func (l *Lab) wire(ctx context.Context) error {
 			if a.Is6() {
 				rv = routerV6
 			}
+			// the router is the point-to-point peer of the node's address
+			// (not only an on-link route): BIRD then sees it as a neighbor
+			// and learns charon's routes through it (table 220)
 			cmds := [][]string{
-				{n.NS, "ip", "addr", "add", netip.PrefixFrom(a, a.BitLen()).String(), "dev", ifname},
+				{n.NS, "ip", "addr", "add", netip.PrefixFrom(a, a.BitLen()).String(), "peer", netip.PrefixFrom(rv, rv.BitLen()).String(), "dev", ifname},
 				{r, "ip", "addr", "replace", netip.PrefixFrom(rv, rv.BitLen()).String(), "dev", rif},
-				{n.NS, "ip", "route", "replace", rv.String(), "dev", ifname},
+				{n.NS, "ip", "route", "replace", rv.String(), "dev", ifname}, // IPv6 adds no route to the peer
 				{n.NS, "ip", "route", "replace", "default", "via", rv.String(), "dev", ifname},
 			}
 			for _, c := range cmds {
