@@ -54,6 +54,11 @@ func Build(net *topology.Network, name string, opts Options) (*Gateway, error) {
 		b.out.Firewall.TunnelIfs = append(b.out.Firewall.TunnelIfs, l.Name)
 	}
 	b.out.BGP = BGPPlan(net, g.Name)
+	if b.out.BGP != nil {
+		for _, n := range b.out.BGP.Neighbors {
+			b.out.Firewall.BGP = append(b.out.Firewall.BGP, BGPPeer{Dev: n.Interface, Addr: n.Addr, Peer: n.Peer})
+		}
+	}
 	b.sysctls()
 	b.charon()
 	b.libipsecFallback()

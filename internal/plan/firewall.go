@@ -9,6 +9,13 @@ import (
 	"github.com/styx-vpn/styx/internal/topology"
 )
 
+// BGPPeer is a BGP session the firewall lets through.
+type BGPPeer struct {
+	Dev  string     // tunnel device
+	Addr netip.Addr // the peer's transfer address
+	Peer string     // the peer gateway
+}
+
 // Firewall is the firewall and NAT intent of a gateway. Render turns it
 // into an nftables table or iptables-restore rules for the gateway's data
 // plane.
@@ -51,6 +58,10 @@ type Firewall struct {
 	// TunnelIfs are styx's tunnel devices (XFRM, VTI, GRE): traffic on them
 	// was decapsulated from, or goes into, IPsec (or GRE carried by it).
 	TunnelIfs []string
+	// BGP are the gateway's BGP sessions over its tunnel devices: TCP port
+	// 179 from and to the peer's transfer address on that device is
+	// accepted (input and output), whatever the policy.
+	BGP []BGPPeer
 	// Site names the gateway's site when other gateways share it (seed
 	// 002's redundant pairs): with ECMP over the pair a flow may leave
 	// through one gateway and come back through the other, so the tunnel

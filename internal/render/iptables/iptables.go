@@ -496,6 +496,21 @@ func (r *renderer) guardOut() {
 	w.add("leak: no tunnel for a remote protected prefix", "DROP", r.dst(fw.RemoteProt), m(r.notTunnelOut()))
 }
 
+// bgp accepts the BGP sessions of this family over the tunnel devices,
+// in or out.
+func (r *renderer) bgp(w *writer, dir string) {
+	for _, p := range r.fw.BGP {
+		if !r.f.is(p.Addr) {
+			continue
+		}
+		if dir == "in" {
+			w.add("BGP from "+p.Peer, w.accept, m("-i "+p.Dev), m("-s "+p.Addr.String()), m("-p tcp --dport 179"))
+		} else {
+			w.add("BGP to "+p.Peer, w.accept, m("-o "+p.Dev), m("-d "+p.Addr.String()), m("-p tcp --dport 179"))
+		}
+	}
+}
+
 // icmpEssentials accepts the ICMP of this family that must pass (RFC 4890
 // for ICMPv6; neighbour discovery only from on-link senders).
 func (r *renderer) icmpEssentials(w *writer) {
@@ -523,6 +538,7 @@ func (r *renderer) input() {
 	if fw.Policy == "drop" {
 		r.ikeESP(w, false, false)
 		r.icmpEssentials(w)
+		r.bgp(w, "in")
 	}
 	for _, a := range r.fw.InputAllows() {
 		r.allow(w, a)
@@ -540,6 +556,7 @@ func (r *renderer) output() {
 	w.add("", w.accept, m("-o lo"))
 	r.ikeESP(w, true, true)
 	r.icmpEssentials(w)
+	r.bgp(w, "out")
 	if r.has(fw.RemoteProt) {
 		w.add("the gateway's own traffic into its tunnels", w.accept, r.dst(fw.RemoteProt), m(r.tunnelOut()))
 	}
@@ -560,6 +577,10 @@ func (r *renderer) forward() {
 		if r.has(fw.RemoteProt) && r.has(fw.LocalProt) {
 			w.add("out of a tunnel", w.accept, r.src(fw.RemoteProt), r.dst(fw.LocalProt), m(r.tunnelIn()))
 			w.add("into a tunnel", w.accept, r.src(fw.LocalProt), r.dst(fw.RemoteProt), m(r.tunnelOut()))
+		}
+		for _, dev := range fw.TunnelIfs {
+			w.add("out of a styx tunnel device", w.accept, m("-i "+dev))
+			w.add("into a styx tunnel device", w.accept, m("-o "+dev))
 		}
 	}
 	if fw.Site != "" {

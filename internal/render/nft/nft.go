@@ -275,6 +275,7 @@ func (r *renderer) input() {
 	if fw.Policy == "drop" {
 		r.peerIKEESP("in", false)
 		icmpEssentials(r)
+		r.bgp("in")
 	}
 	for _, a := range fw.InputAllows() {
 		r.allow(a)
@@ -292,6 +293,7 @@ func (r *renderer) output() {
 	r.line(2, `oif "lo" accept`)
 	r.peerIKEESP("out", true)
 	icmpEssentials(r)
+	r.bgp("out")
 	for _, f := range families {
 		if r.has("remote", f) {
 			r.line(2, "%s daddr @remote%s %s accept comment \"the gateway's own traffic into its tunnels\"", f.ip, f.v, r.tunnelOut())
@@ -305,6 +307,18 @@ func (r *renderer) output() {
 	}
 	r.line(2, "counter comment \"dropped by policy\"")
 	r.end()
+}
+
+// bgp accepts the BGP sessions over the tunnel devices, in or out.
+func (r *renderer) bgp(dir string) {
+	for _, p := range r.fw.BGP {
+		f := famOf(p.Addr)
+		if dir == "in" {
+			r.line(2, "iifname %q %s saddr %s tcp dport 179 accept comment \"BGP from %s\"", p.Dev, f.ip, p.Addr, p.Peer)
+		} else {
+			r.line(2, "oifname %q %s daddr %s tcp dport 179 accept comment \"BGP to %s\"", p.Dev, f.ip, p.Addr, p.Peer)
+		}
+	}
 }
 
 // tunnelForward accepts forwarded traffic out of and into the tunnels.
