@@ -577,6 +577,8 @@ func startVMLab(env *Env, c *LabUpCmd) error {
 	args := []string{"lab", "up", abs, "--dir", vmLabDir, "--dataplane", "kernel"}
 	s, code, err := vm.StartSession(ctx, id, vm.Options{Styx: exe, Args: args, Workdir: wd, Out: env.Stdout})
 	switch {
+	case errors.Is(err, context.Canceled):
+		return exitf(ExitProblem, "lab up --vm interrupted; the VM is stopped and its files removed")
 	case err != nil:
 		return exitf(ExitProblem, "lab in a VM: %v (the VM is stopped and its files removed)", err)
 	case code != 0:

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/styx-vpn/styx/internal/netns"
@@ -276,7 +277,8 @@ func (t *Tester) flowPing(ctx context.Context, from *topology.LabHost, to netip.
 }
 
 // failover proves ECMP and failover: traffic of several flows uses both
-// tunnels; the peer is cut off from the internet (as if it failed); its
+// tunnels; the peer fails (cut off from the internet, charon and BIRD
+// killed); its
 // route is withdrawn within the BGP hold time and traffic continues over
 // the other tunnel; the peer is reconnected afterwards.
 func (t *Tester) failover(ctx context.Context, f *failoverCase) (r Result) {
@@ -340,13 +342,14 @@ func (t *Tester) failover(ctx context.Context, f *failoverCase) (r Result) {
 		return r
 	}
 	r.Pass = true
-	r.Detail = fmt.Sprintf("%s; %s cut off: route via %s withdrawn after %.1fs (hold %s), %d of %d probes lost meanwhile; then %d/%d answered over %s", both, f.cut, f.cutDev, withdrawn.Seconds(), f.hold, pr.sent-pr.recv, pr.sent, recv, sent, f.keep)
+	r.Detail = fmt.Sprintf("%s; %s killed and cut off: route via %s withdrawn after %.1fs (hold %s), %d of %d probes lost meanwhile; then %d/%d answered over %s", both, f.cut, f.cutDev, withdrawn.Seconds(), f.hold, pr.sent-pr.recv, pr.sent, recv, sent, f.keep)
 	return r
 }
 
-// cutOff drops every packet from and to gateway name's public addresses
-// in the internet router, as if the gateway had failed; restore undoes it
-// and waits for the gateways' BGP sessions to be established again.
+// cutOff makes gateway name fail: the internet router drops every packet
+// from and to its public addresses, and its charon and BIRD are killed;
+// restore reconnects it, starts and configures it again (as after a
+// reboot) and waits for the BGP sessions to be established again.
 func (t *Tester) cutOff(ctx context.Context, name string) (restore func() error, err error) {
 	var g *topology.Gateway
 	for _, x := range t.Net.Gateways {
@@ -376,11 +379,25 @@ func (t *Tester) cutOff(ctx context.Context, name string) (restore func() error,
 	if _, err := netns.Run(ctx, r, "nft", "-f", f); err != nil {
 		return nil, err
 	}
+	// and it dies: charon and BIRD are killed (the kernel keeps its SAs,
+	// but no packet gets through the router)
+	var pids []int
+	for _, p := range t.State.Procs {
+		if p.Name == "charon "+name || p.Name == "bird "+name {
+			syscall.Kill(p.PID, syscall.SIGKILL)
+			pids = append(pids, p.PID)
+		}
+	}
+	stopAll(pids)
 	return func() error {
 		if _, err := netns.Run(ctx, r, "nft", "delete", "table", "inet", "styxcut"); err != nil {
 			return err
 		}
+		if err := RestartGateway(ctx, t.Net, t.State, t.Dir, name); err != nil {
+			return err
+		}
+		t.State.Save(t.Dir)
 		l := &Lab{opts: Options{Dir: t.Dir}, net: t.Net, state: t.State}
-		return l.waitBGP(ctx, 60*time.Second)
+		return l.waitBGP(ctx, 90*time.Second)
 	}, nil
 }

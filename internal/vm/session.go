@@ -59,6 +59,11 @@ type Session struct {
 	PID int // qemu
 	// cmd is what the process's command line starts with (default QEMU).
 	cmd string
+	// exited reports qemu's exit when this process started it; dead and
+	// exitErr record it.
+	exited  chan error
+	dead    bool
+	exitErr error
 }
 
 // InGuest is the environment variable the guest scripts set: inside the
@@ -84,8 +89,19 @@ func OpenSession(id string) (*Session, bool) {
 // Styx is the styx binary the guest runs (a copy taken at the start).
 func (s *Session) Styx() string { return filepath.Join(s.Dir, "styx") }
 
-// Alive reports whether the session's qemu runs.
+// Alive reports whether the session's qemu runs. For a VM this process
+// started, that is whether it has exited; otherwise the process is looked
+// up (its command line can read empty for a moment right after the start,
+// so the first check is not used for a VM just started).
 func (s *Session) Alive() bool {
+	if s.exited != nil {
+		select {
+		case err := <-s.exited:
+			s.dead, s.exitErr = true, err
+		default:
+		}
+		return !s.dead
+	}
 	if s.PID <= 1 || syscall.Kill(s.PID, 0) != nil {
 		return false
 	}
@@ -150,7 +166,8 @@ func StartSession(ctx context.Context, id string, o Options) (s *Session, code i
 		return s, -1, fmt.Errorf("qemu: %w", err)
 	}
 	s.PID = cmd.Process.Pid
-	go cmd.Wait() // reap it if it dies while we watch
+	s.exited = make(chan error, 1)
+	go func() { s.exited <- cmd.Wait() }() // reap it if it dies while we watch
 	if err := os.WriteFile(filepath.Join(dir, "qemu.pid"), []byte(fmt.Sprintf("%d\n", s.PID)), 0o600); err != nil {
 		return s, -1, err
 	}
@@ -190,7 +207,7 @@ func (s *Session) follow(ctx context.Context, path string, t0 time.Time, o Optio
 		case ctx.Err() != nil:
 			return -1, ctx.Err()
 		case !s.Alive():
-			return -1, fmt.Errorf("the VM stopped before the lab was up; the end of its console:\n%s", tail(path, 15))
+			return -1, fmt.Errorf("the VM stopped before the lab was up (qemu: %v); the end of its console:\n%s", s.exitErr, tail(path, 15))
 		case time.Now().After(deadline):
 			return -1, fmt.Errorf("the lab was not up within %s", o.Timeout)
 		}

@@ -3,6 +3,7 @@ package vm
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -66,5 +67,29 @@ func TestSessionExec(t *testing.T) {
 	s.PID = 1 << 30
 	if _, err := s.Exec(ctx, []string{"true"}, &b); err == nil || !strings.Contains(err.Error(), "not running") {
 		t.Errorf("Exec without a VM: %v", err)
+	}
+}
+
+// TestAliveJustStarted: a VM this process just started counts as alive
+// until it exits (its /proc command line can read empty for a moment after
+// the start, which once made a fresh VM look dead).
+func TestAliveJustStarted(t *testing.T) {
+	for range 20 {
+		cmd := exec.Command("sleep", "5")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		s := &Session{PID: cmd.Process.Pid, cmd: "sleep", exited: make(chan error, 1)}
+		go func() { s.exited <- cmd.Wait() }()
+		if !s.Alive() {
+			t.Fatal("a process just started is not alive")
+		}
+		cmd.Process.Kill()
+		for s.Alive() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if s.exitErr == nil {
+			t.Error("no exit status recorded")
+		}
 	}
 }
