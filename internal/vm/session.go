@@ -26,7 +26,11 @@ import (
 
 // SessionDir is the control directory of the VM session of lab id, on the
 // host (and at CtlMount in the guest).
-func SessionDir(id string) string { return filepath.Join(DefaultDir, "lab-"+id) }
+func SessionDir(id string) string { return filepath.Join(sessionBase, "lab-"+id) }
+
+// sessionBase is where session control directories live (DefaultDir;
+// tests move it).
+var sessionBase = DefaultDir
 
 // CtlMount is where the guest mounts the control directory.
 const CtlMount = "/run/styx-ctl"
@@ -72,16 +76,17 @@ type Session struct {
 const InGuest = "STYX_IN_VM"
 
 // OpenSession returns the session of lab id if its control directory
-// exists (the VM may have died: see Alive). Inside a VM there is none.
+// exists (the VM may have died, or never started if qemu.pid is missing:
+// see Alive; Stop removes what is left). Inside a VM there is none.
 func OpenSession(id string) (*Session, bool) {
 	if os.Getenv(InGuest) != "" {
 		return nil, false
 	}
 	dir := SessionDir(id)
-	b, err := os.ReadFile(filepath.Join(dir, "qemu.pid"))
-	if err != nil {
+	if _, err := os.Stat(dir); err != nil {
 		return nil, false
 	}
+	b, _ := os.ReadFile(filepath.Join(dir, "qemu.pid"))
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 	return &Session{Dir: dir, PID: pid}, true
 }

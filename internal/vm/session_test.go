@@ -93,3 +93,37 @@ func TestAliveJustStarted(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenSessionLeftBehind: a control directory without a live qemu (a
+// crash before or after the start) is a session that is not alive, and
+// Stop removes it, so that lab down can clean up.
+func TestOpenSessionLeftBehind(t *testing.T) {
+	sessionBase = filepath.Join(t.TempDir(), "vm")
+	t.Cleanup(func() { sessionBase = DefaultDir })
+	if _, ok := OpenSession("x"); ok {
+		t.Fatal("a session without a directory")
+	}
+	dir := SessionDir("x")
+	os.MkdirAll(dir, 0o700)
+	for _, pid := range []string{"", "1073741823\n"} { // no pid file; a pid that is gone
+		if pid != "" {
+			os.WriteFile(filepath.Join(dir, "qemu.pid"), []byte(pid), 0o600)
+		}
+		s, ok := OpenSession("x")
+		if !ok || s.Alive() {
+			t.Fatalf("pid %q: OpenSession = %v, alive %v", pid, ok, ok && s.Alive())
+		}
+	}
+	s, _ := OpenSession("x")
+	if err := s.Stop(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s still there: %v", dir, err)
+	}
+	t.Setenv(InGuest, "1")
+	os.MkdirAll(dir, 0o700)
+	if _, ok := OpenSession("x"); ok {
+		t.Error("inside a VM, the host's control directories are no sessions")
+	}
+}
