@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/styx-vpn/styx/internal/render/iptables"
 )
 
 // Separators of the combined iptables ruleset (see IptablesRuleset).
@@ -127,25 +129,12 @@ func (x Iptables) Load(ctx context.Context, ruleset []byte) error {
 			if _, err := x.R.Run(ctx, append([]string{families[i].cmd}, h...)...); err == nil {
 				continue // present already
 			}
-			if _, err := x.R.Run(ctx, append([]string{families[i].cmd}, insertArgs(h)...)...); err != nil {
+			if _, err := x.R.Run(ctx, append([]string{families[i].cmd}, iptables.InsertArgs(h)...)...); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-func insertArgs(check []string) []string {
-	var out []string
-	for i := 0; i < len(check); i++ {
-		if check[i] == "-C" && i+1 < len(check) {
-			out = append(out, "-I", check[i+1], "1")
-			i++
-			continue
-		}
-		out = append(out, check[i])
-	}
-	return out
 }
 
 // Remove deletes the jumps into the styx chains and the chains themselves.

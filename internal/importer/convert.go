@@ -6,9 +6,7 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/styx-vpn/styx/internal/crypto"
 )
@@ -352,20 +350,6 @@ func (imp *importer) summary() {
 	}
 	imp.report.Notes = append(imp.report.Notes,
 		fmt.Sprintf("%d conn(s) converted into %d IKE connection(s); %d ca section(s); %d secret(s) read", n, len(imp.conns), len(imp.cas), len(imp.secrets.Entries)))
-}
-
-func durStr(d time.Duration) string {
-	switch {
-	case d == 0:
-		return "0"
-	case d%(24*time.Hour) == 0:
-		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
-	case d%time.Hour == 0:
-		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
-	case d%time.Minute == 0:
-		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
-	}
-	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 }
 
 func splitList(s string) []string {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/styx-vpn/styx/internal/crypto"
+	"github.com/styx-vpn/styx/internal/render/swanctl"
 )
 
 // authRound is one local or remote authentication round.
@@ -331,7 +332,7 @@ func (imp *importer) convertConn(c *starterConn) {
 		t := life - c.margin
 		if c.margin >= life {
 			item(c.src["rekeymargin"], Warning, CatSemantics, "make rekeymargin smaller than ikelifetime",
-				"rekeymargin (%s) is not smaller than ikelifetime (%s): strongSwan's rekey time underflows; converted with 90%% of the lifetime", durStr(c.margin), durStr(life))
+				"rekeymargin (%s) is not smaller than ikelifetime (%s): strongSwan's rekey time underflows; converted with 90%% of the lifetime", swanctl.Duration(c.margin), swanctl.Duration(life))
 			t = life * 9 / 10
 		}
 		if c.dontReauth {
@@ -341,13 +342,13 @@ func (imp *importer) convertConn(c *starterConn) {
 		}
 		p.overTime, p.randTime = c.margin, fuzz(c.margin)
 	}
-	ikeTimes := fmt.Sprintf("rekey_time = %s, reauth_time = %s, over_time = %s, rand_time = %s", durStr(p.rekeyTime), durStr(p.reauthTime), durStr(p.overTime), durStr(p.randTime))
+	ikeTimes := fmt.Sprintf("rekey_time = %s, reauth_time = %s, over_time = %s, rand_time = %s", swanctl.Duration(p.rekeyTime), swanctl.Duration(p.reauthTime), swanctl.Duration(p.overTime), swanctl.Duration(p.randTime))
 	for _, k := range []string{"ikelifetime", "rekeymargin", "rekeyfuzz", "reauth", "rekey"} {
 		m(c.src[k], "%s", ikeTimes)
 	}
 	if !c.dontRekey && !c.dontReauth && p.version != 1 && p.reauthTime > 0 {
 		item(c.src["reauth"], Info, CatInfo, "if the peer supports IKEv2 rekeying, set reauth=no (rekey_time instead of reauth_time)",
-			"reauth=yes (the ipsec.conf default): the IKE SA is reauthenticated every %s (reauth_time), not rekeyed; swanctl.conf's own default would rekey", durStr(p.reauthTime))
+			"reauth=yes (the ipsec.conf default): the IKE SA is reauthenticated every %s (reauth_time), not rekeyed; swanctl.conf's own default would rekey", swanctl.Duration(p.reauthTime))
 	}
 	if c.dontRekey {
 		item(c.src["rekey"], Info, CatInfo, "", "rekey=no: this side never rekeys or reauthenticates; rekey_time, reauth_time and the child times are 0")
@@ -359,13 +360,13 @@ func (imp *importer) convertConn(c *starterConn) {
 		if p.version != 2 {
 			p.dpdTimeout = c.dpdTimeout
 		}
-		m(c.src["dpddelay"], "dpd_delay = %s", durStr(p.dpdDelay))
+		m(c.src["dpddelay"], "dpd_delay = %s", swanctl.Duration(p.dpdDelay))
 		if st := c.src["dpdtimeout"]; st != nil {
 			if p.version == 2 {
 				item(st, Info, CatNoEquivalent, "", "dpdtimeout applies to IKEv1 only; with IKEv2 the retransmission timeouts detect a dead peer, as before")
 				m(st, "(IKEv1 only: no effect)")
 			} else {
-				m(st, "dpd_timeout = %s", durStr(p.dpdTimeout))
+				m(st, "dpd_timeout = %s", swanctl.Duration(p.dpdTimeout))
 			}
 		}
 	} else {
@@ -1001,7 +1002,7 @@ func (imp *importer) child(c *starterConn, me, other *endCfg, name, cp string, v
 		ch.rekeyTime = c.ipsecLife - c.margin
 		if c.margin >= c.ipsecLife {
 			item(c.src["rekeymargin"], Warning, CatSemantics, "make rekeymargin smaller than lifetime",
-				"rekeymargin (%s) is not smaller than lifetime (%s): strongSwan's rekey time underflows; converted with 90%% of the lifetime", durStr(c.margin), durStr(c.ipsecLife))
+				"rekeymargin (%s) is not smaller than lifetime (%s): strongSwan's rekey time underflows; converted with 90%% of the lifetime", swanctl.Duration(c.margin), swanctl.Duration(c.ipsecLife))
 			ch.rekeyTime = c.ipsecLife * 9 / 10
 		}
 		ch.randTime = time.Duration(fuzz(uint64(c.margin)))
@@ -1012,7 +1013,7 @@ func (imp *importer) child(c *starterConn, me, other *endCfg, name, cp string, v
 			ch.packets = [3]uint64{c.lifePackets - min(c.marginPackets, c.lifePackets), c.lifePackets, fuzz(c.marginPackets)}
 		}
 	}
-	childTimes := fmt.Sprintf("%srekey_time = %s, life_time = %s, rand_time = %s", cp, durStr(ch.rekeyTime), durStr(ch.lifeTime), durStr(ch.randTime))
+	childTimes := fmt.Sprintf("%srekey_time = %s, life_time = %s, rand_time = %s", cp, swanctl.Duration(ch.rekeyTime), swanctl.Duration(ch.lifeTime), swanctl.Duration(ch.randTime))
 	for _, k := range []string{"lifetime", "rekeymargin", "rekeyfuzz", "rekey"} {
 		m(c.src[k], "%s", childTimes)
 	}
@@ -1056,7 +1057,7 @@ func (imp *importer) child(c *starterConn, me, other *endCfg, name, cp string, v
 	}
 	m(c.src["tfc"], "%stfc_padding = %s", cp, ch.tfc)
 	ch.inactivity = c.inactivity
-	m(c.src["inactivity"], "%sinactivity = %s", cp, durStr(c.inactivity))
+	m(c.src["inactivity"], "%sinactivity = %s", cp, swanctl.Duration(c.inactivity))
 	ch.ipcomp = c.compress
 	m(c.src["compress"], "%sipcomp = %s", cp, yesNo(c.compress))
 	ch.noPolicies = !c.installPolicy

@@ -211,8 +211,8 @@ func (r *Result) buildConn(ic *ikeConn, base string) {
 		}
 	}
 	set(cp, "reauth_time", durNonZero(p.reauthTime))
-	set(cp, "over_time", durStr(p.overTime))
-	set(cp, "rand_time", durStr(p.randTime))
+	set(cp, "over_time", swanctl.Duration(p.overTime))
+	set(cp, "rand_time", swanctl.Duration(p.randTime))
 	if p.localPort != 0 {
 		set(cp, "local_port", strconv.FormatUint(p.localPort, 10))
 	}
@@ -283,8 +283,8 @@ func (r *Result) buildConn(ic *ikeConn, base string) {
 			pc.StartAction = "none"
 		}
 		chp := append(slices.Clone(cp), "children", ch.name)
-		set(chp, "life_time", durStr(ch.lifeTime))
-		set(chp, "rand_time", durStr(ch.randTime))
+		set(chp, "life_time", swanctl.Duration(ch.lifeTime))
+		set(chp, "rand_time", swanctl.Duration(ch.randTime))
 		if ch.bytes[1] > 0 {
 			set(chp, "rekey_bytes", strconv.FormatUint(ch.bytes[0], 10))
 			set(chp, "life_bytes", strconv.FormatUint(ch.bytes[1], 10))
@@ -332,7 +332,7 @@ func durNonZero(d time.Duration) string {
 	if d == 0 {
 		return ""
 	}
-	return durStr(d)
+	return swanctl.Duration(d)
 }
 
 func quoteValue2(v string) string {

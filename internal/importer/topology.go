@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/styx-vpn/styx/internal/render/swanctl"
 	"github.com/styx-vpn/styx/internal/topology"
 )
 
@@ -448,7 +449,7 @@ func (r *Result) writeTunnel(w *yamlWriter, ic *ikeConn, name, me string, peer *
 	w.line(2, "lifetime: {ike: %s, child: %s}", durStrS(ike), durStrS(first.rekeyTime))
 	if p.reauthTime > 0 {
 		addItem(Item{Pos: at, Severity: Info, Conn: ic.first.name,
-			Message: fmt.Sprintf("styx rekeys IKE SAs; the conn reauthenticated them (reauth=yes): lifetime.ike = %s is used as the rekey time", durStr(ike))})
+			Message: fmt.Sprintf("styx rekeys IKE SAs; the conn reauthenticated them (reauth=yes): lifetime.ike = %s is used as the rekey time", swanctl.Duration(ike))})
 	}
 	w.line(2, "children:")
 	for _, ch := range ic.children {
@@ -485,7 +486,7 @@ func durStrS(d time.Duration) string {
 	if d == 0 {
 		return "0s"
 	}
-	return durStr(d)
+	return swanctl.Duration(d)
 }
 
 // notExpressible lists the keys a conn sets that the topology has no
