@@ -21,6 +21,7 @@ func ParsePrefix(s string) (netip.Prefix, error) {
 		if a.Zone() != "" {
 			return netip.Prefix{}, fmt.Errorf("%q has a zone; prefixes cannot", s)
 		}
+		a = a.Unmap()
 		return netip.PrefixFrom(a, a.BitLen()), nil
 	}
 	p, err := netip.ParsePrefix(s)
@@ -28,9 +29,20 @@ func ParsePrefix(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, fmt.Errorf("%q is not an IP prefix", s)
 	}
 	if p != p.Masked() {
-		return netip.Prefix{}, &HostBitsError{In: s, Masked: p.Masked()}
+		return netip.Prefix{}, &HostBitsError{In: s, Masked: unmapPrefix(p.Masked())}
 	}
-	return p, nil
+	return unmapPrefix(p), nil
+}
+
+// unmapPrefix turns an IPv4-mapped IPv6 prefix of /96 or longer
+// (::ffff:10.1.0.0/120) into the IPv4 prefix it stands for (10.1.0.0/24),
+// as ParseAddr does for addresses, so that both forms overlap and compare
+// equal. Shorter prefixes are IPv6 prefixes and stay as they are.
+func unmapPrefix(p netip.Prefix) netip.Prefix {
+	if !p.Addr().Is4In6() || p.Bits() < 96 {
+		return p
+	}
+	return netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 }
 
 // HostBitsError is returned by ParsePrefix for a prefix with host bits set.
@@ -55,6 +67,12 @@ func ParseAddr(s string) (netip.Addr, error) {
 // Protocol names accepted in selectors and ports, with their numbers.
 var protocols = map[string]uint8{
 	"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ipv6-icmp": 58, "icmpv6": 58, "sctp": 132,
+}
+
+// protocolNames are the names selectors are normalised to, by number: the
+// names charon resolves with getprotobyname(3).
+var protocolNames = map[uint64]string{
+	1: "icmp", 6: "tcp", 17: "udp", 47: "gre", 50: "esp", 58: "ipv6-icmp", 132: "sctp",
 }
 
 // ParseTS parses a traffic selector in swanctl syntax:
@@ -82,14 +100,18 @@ func ParseTS(s string) (TS, error) {
 	}
 	proto, port, hasPort := strings.Cut(body, "/")
 	if proto != "" && proto != "any" && proto != "%any" {
-		if _, known := protocols[proto]; !known {
+		if n, known := protocols[proto]; known {
+			proto = protocolNames[uint64(n)] // icmpv6 is ipv6-icmp for strongSwan
+		} else {
 			n, err := strconv.ParseUint(proto, 10, 8)
 			if err != nil || n == 0 {
 				return TS{}, fmt.Errorf("selector %q: unknown protocol %q (use tcp, udp, icmp, ipv6-icmp, gre, sctp or a number)", s, proto)
 			}
-		}
-		if proto == "icmpv6" {
-			proto = "ipv6-icmp" // the name strongSwan understands
+			if name, ok := protocolNames[n]; ok {
+				proto = name // [6/80] is [tcp/80]
+			} else {
+				proto = strconv.FormatUint(n, 10) // without leading zeros
+			}
 		}
 		ts.Proto = proto
 	}
@@ -160,7 +182,7 @@ func ParseEndpoint(s, defProto string) (Endpoint, error) {
 		return Endpoint{}, fmt.Errorf("%q: protocol must be tcp, udp or sctp", s)
 	}
 	ap, err := netip.ParseAddrPort(hostport)
-	if err != nil || ap.Port() == 0 {
+	if err != nil || ap.Port() == 0 || ap.Addr().Zone() != "" {
 		return Endpoint{}, fmt.Errorf("%q is not address:port/protocol (e.g. 192.0.2.1:8080/tcp)", s)
 	}
 	return Endpoint{Addr: ap.Addr().Unmap(), Port: ap.Port(), Proto: proto}, nil
@@ -188,9 +210,9 @@ func ParsePort(s string) (Port, error) {
 	}
 	// "http/8080" (service/port) and "8080/tcp" (port/proto)
 	if _, err := strconv.Atoi(a[:min(1, len(a))]); err != nil && a != "" {
-		a, b = b, map[string]string{"http": "tcp", "https": "tcp", "tcp": "tcp", "udp": "udp", "dns": "udp"}[a]
+		a, b = b, map[string]string{"http": "tcp", "https": "tcp", "tcp": "tcp", "udp": "udp", "sctp": "sctp", "dns": "udp"}[a]
 		if b == "" {
-			return Port{}, fmt.Errorf("%q: unknown service (use http, https, tcp, udp or dns)", s)
+			return Port{}, fmt.Errorf("%q: unknown service (use http, https, tcp, udp, sctp or dns)", s)
 		}
 	}
 	if b != "tcp" && b != "udp" && b != "sctp" {

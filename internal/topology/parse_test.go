@@ -62,8 +62,9 @@ func TestParsePrefix(t *testing.T) {
 }
 
 // TestParsePrefixMapped: an IPv4-mapped IPv6 address is the IPv4 address
-// for ParseAddr; ParsePrefix keeps it as IPv6, so "::ffff:10.1.0.0/120"
-// does not overlap "10.1.0.0/24" in the overlap checks.
+// for ParseAddr, and for ParsePrefix too, so that "::ffff:10.1.0.0/120"
+// overlaps "10.1.0.0/24" in the overlap checks; a mapped prefix shorter
+// than /96 is an IPv6 prefix.
 func TestParsePrefixMapped(t *testing.T) {
 	a, err := topology.ParseAddr("::ffff:10.1.0.1")
 	if err != nil || a != netip.MustParseAddr("10.1.0.1") {
@@ -73,8 +74,19 @@ func TestParsePrefixMapped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Addr().Is4In6() {
-		t.Skipf("bug (minor): ParseAddr unmaps ::ffff:10.1.0.1 to 10.1.0.1, ParsePrefix keeps %s", p)
+	if p != netip.MustParsePrefix("10.1.0.1/32") {
+		t.Errorf("ParsePrefix(::ffff:10.1.0.1) = %s, want 10.1.0.1/32", p)
+	}
+	for in, want := range map[string]string{
+		"::ffff:10.1.0.0/120": "10.1.0.0/24", "::ffff:0.0.0.0/96": "0.0.0.0/0", "::fffe:0:0/95": "::fffe:0:0/95",
+	} {
+		if p, err := topology.ParsePrefix(in); err != nil || p.String() != want {
+			t.Errorf("ParsePrefix(%s) = %v, %v; want %s", in, p, err, want)
+		}
+	}
+	var hb *topology.HostBitsError
+	if _, err := topology.ParsePrefix("::ffff:10.1.0.1/120"); !errors.As(err, &hb) || hb.Masked.String() != "10.1.0.0/24" {
+		t.Errorf("ParsePrefix(::ffff:10.1.0.1/120) = %v, want host bits set, network 10.1.0.0/24", err)
 	}
 }
 
@@ -111,7 +123,12 @@ func TestParseTS(t *testing.T) {
 		{in: "10.44.6.1/32[gre]", want: topology.TS{Prefix: netip.MustParsePrefix("10.44.6.1/32"), Proto: "gre"}},
 		{in: "0.0.0.0/0[udp/1000-2000]", want: topology.TS{Prefix: netip.MustParsePrefix("0.0.0.0/0"), Proto: "udp", PortFrom: 1000, PortTo: 2000}},
 		{in: "::/0[ipv6-icmp]", want: topology.TS{Prefix: netip.MustParsePrefix("::/0"), Proto: "ipv6-icmp"}},
-		{in: "10.0.0.0/24[47]", want: topology.TS{Prefix: netip.MustParsePrefix("10.0.0.0/24"), Proto: "47"}},
+		{in: "10.0.0.0/24[47]", want: topology.TS{Prefix: netip.MustParsePrefix("10.0.0.0/24"), Proto: "gre"}, str: "10.0.0.0/24[gre]"},
+		{in: "10.0.0.0/24[6/80]", want: topology.TS{Prefix: netip.MustParsePrefix("10.0.0.0/24"), Proto: "tcp", PortFrom: 80, PortTo: 80}, str: "10.0.0.0/24[tcp/80]"},
+		{in: "10.0.0.0/24[0115]", want: topology.TS{Prefix: netip.MustParsePrefix("10.0.0.0/24"), Proto: "115"}, str: "10.0.0.0/24[115]"},
+		{in: "fd00::/64[icmpv6]", want: topology.TS{Prefix: netip.MustParsePrefix("fd00::/64"), Proto: "ipv6-icmp"}, str: "fd00::/64[ipv6-icmp]"},
+		{in: "::ffff:10.1.0.0/120", want: topology.TS{Prefix: netip.MustParsePrefix("10.1.0.0/24")}, str: "10.1.0.0/24"},
+		{in: "10.0.0.0/24[115/80]", errHas: "a port needs tcp, udp or sctp"},
 		{in: "10.0.0.0/24[sctp/9899]", want: topology.TS{Prefix: netip.MustParsePrefix("10.0.0.0/24"), Proto: "sctp", PortFrom: 9899, PortTo: 9899}},
 		{in: "10.0.0.0/24[any]", want: topology.TS{Prefix: netip.MustParsePrefix("10.0.0.0/24")}, str: "10.0.0.0/24"},
 		{in: "10.0.0.0/24[%any]", want: topology.TS{Prefix: netip.MustParsePrefix("10.0.0.0/24")}, str: "10.0.0.0/24"},
@@ -162,14 +179,6 @@ func TestParseTS(t *testing.T) {
 	}
 }
 
-// TestParseTSNumericProtocolWithPort: swanctl accepts protocol numbers
-// with ports (10.0.0.0/24[6/80] is tcp/80).
-func TestParseTSNumericProtocolWithPort(t *testing.T) {
-	if _, err := topology.ParseTS("10.0.0.0/24[6/80]"); err != nil {
-		t.Skipf("bug (minor): parse.go ParseTS rejects a port after a numeric protocol: %v", err)
-	}
-}
-
 func TestParseEndpoint(t *testing.T) {
 	tests := []struct {
 		in, def string
@@ -210,7 +219,7 @@ func TestParseEndpoint(t *testing.T) {
 // address too.
 func TestParseEndpointZone(t *testing.T) {
 	if ep, err := topology.ParseEndpoint("[fe80::1%eth0]:443/tcp", ""); err == nil {
-		t.Skipf("bug (minor): parse.go ParseEndpoint accepts a zoned address (%s) that ParseAddr rejects", ep)
+		t.Errorf("ParseEndpoint accepts a zoned address (%s) that ParseAddr rejects", ep)
 	}
 }
 
@@ -274,11 +283,12 @@ func TestParsePort(t *testing.T) {
 	}
 }
 
-// TestParsePortSCTPServiceStyle: "tcp/22" and "udp/53" are accepted in the
-// service/port style, "sctp/9899" is not, although "9899/sctp" is.
+// TestParsePortSCTPServiceStyle: "sctp/9899" is accepted in the
+// service/port style like "tcp/22" and "udp/53", and is "9899/sctp".
 func TestParsePortSCTPServiceStyle(t *testing.T) {
-	if _, err := topology.ParsePort("sctp/9899"); err != nil {
-		t.Skipf("bug (minor): parse.go ParsePort accepts tcp/22 and udp/53 but not sctp/9899: %v", err)
+	p, err := topology.ParsePort("sctp/9899")
+	if err != nil || p != (topology.Port{Proto: "sctp", From: 9899, To: 9899}) {
+		t.Errorf("ParsePort(sctp/9899) = %+v, %v; want 9899/sctp", p, err)
 	}
 }
 
