@@ -40,8 +40,10 @@ type resolver struct {
 	defs  *Defaults
 
 	defTransfer []netip.Prefix
-	routeReqs   []routeReqFor
-	labHosts    Map[LabHostDef]
+	// defTransferAt is where defaults.transfer was written.
+	defTransferAt diag.Pos
+	routeReqs     []routeReqFor
+	labHosts      Map[LabHostDef]
 }
 
 func (r *resolver) errorf(pos diag.Pos, rule, hint, format string, args ...any) {
@@ -64,6 +66,9 @@ func Resolve(name string, f *File) (*Network, diag.List) {
 	}
 	r.defaults(&f.Defaults)
 	r.defTransfer = r.prefixes(f.Defaults.Transfer, "transfer")
+	if len(f.Defaults.Transfer) > 0 {
+		r.defTransferAt = f.Defaults.Transfer[0].At
+	}
 	r.labHosts = f.Lab.Hosts
 	r.crypto(f.Crypto)
 	r.gateways(f.Gateways)

@@ -1,10 +1,13 @@
 package topology
 
 import (
+	"fmt"
 	"hash/fnv"
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/styx-vpn/styx/internal/diag"
 )
 
 // routeReq is what a route-based tunnel asked for: an explicit interface
@@ -13,6 +16,9 @@ type routeReq struct {
 	id       Int
 	addrs    [2]netip.Prefix
 	transfer []netip.Prefix
+	// transferAt is where the transfer prefixes were written (the tunnel's
+	// transfer: or defaults.transfer), for errors about the pool.
+	transferAt diag.Pos
 }
 
 type routeReqFor struct {
@@ -28,8 +34,13 @@ func hash32(s string) uint32 {
 
 // allocateInterfaces numbers the tunnel interfaces of route-based tunnels.
 // Interface ids (if_id, VTI key) are per gateway; they and the transfer
-// addresses are derived from a hash of the tunnel name with linear probing,
-// so adding a tunnel does not renumber the others.
+// addresses are derived from a hash of the tunnel name with linear probing
+// in tunnel-name order. The result depends only on the set of tunnels, not
+// on the file's order. Adding a tunnel keeps the others' numbers unless its
+// hash lands on a slot another tunnel holds and its name sorts first: then
+// it takes the slot and the other tunnel moves on to the next free one.
+// Explicit ids and addresses never move. A transfer prefix too small for a
+// pair, or with no free pair left, is an error.
 func (r *resolver) allocateInterfaces() {
 	// allocate in tunnel-name order, so that the file's order never matters
 	slices.SortFunc(r.routeReqs, func(a, b routeReqFor) int { return strings.Compare(a.t.Name, b.t.Name) })
@@ -98,18 +109,25 @@ func (r *resolver) allocateInterfaces() {
 			bits = 127
 		}
 		if pool.Bits() > bits {
+			r.errorf(rr.req.transferAt, RulePrefix, fmt.Sprintf("use a /%d or shorter prefix", bits),
+				"transfer prefix %s is too small for the two interface addresses of tunnel %s (a /%d)", pool, rr.t.Name, bits)
 			continue
 		}
 		n := uint64(1) << min(uint(bits-pool.Bits()), 32)
 		idx := uint64(hash32(rr.t.Name)) % n
-		for tries := uint64(0); tries < n; tries++ {
+		found := false
+		for tries := uint64(0); tries < n && !found; tries++ {
 			sub := nthSubnet(pool, bits, (idx+tries)%n)
 			if !taken[sub] {
 				taken[sub] = true
 				rr.t.Ends[0].IfAddr = netip.PrefixFrom(sub.Addr(), bits)
 				rr.t.Ends[1].IfAddr = netip.PrefixFrom(sub.Addr().Next(), bits)
-				break
+				found = true
 			}
+		}
+		if !found {
+			r.errorf(rr.req.transferAt, RulePrefix, "use a larger transfer prefix, or give the tunnel its own transfer: or interface.addresses",
+				"transfer prefix %s has no free /%d left for tunnel %s (it holds %d)", pool, bits, rr.t.Name, n)
 		}
 	}
 }

@@ -325,8 +325,10 @@ func (r *resolver) tunnel(def *TunnelDef, family string, p pairing, c blockCommo
 	}
 	if t.Mode == "route" {
 		req := &routeReq{id: def.Interface.ID, transfer: r.prefixes(def.Transfer, "transfer")}
-		if len(def.Transfer) == 0 {
-			req.transfer = r.defTransfer
+		if len(def.Transfer) > 0 {
+			req.transferAt = def.Transfer[0].At
+		} else {
+			req.transfer, req.transferAt = r.defTransfer, r.defTransferAt
 		}
 		for _, e := range def.Interface.Addresses {
 			if i := r.endKey(t, e.Key); i >= 0 {

@@ -210,14 +210,30 @@ func fnv32a(s string) uint32 {
 	return h.Sum32()
 }
 
-// TestRouteModeBugRenumberOnCollision: the doc comment of
-// allocateInterfaces promises that "adding a tunnel does not renumber the
-// others". Ids are hash(name) with linear probing in file order, so a new
-// tunnel processed earlier whose hash lands on an existing tunnel's id
-// takes that id, and the existing tunnel moves.
-func TestRouteModeBugRenumberOnCollision(t *testing.T) {
+// TestRouteModeAddTunnel: adding a gateway to a mesh keeps the existing
+// tunnel's numbers, except when the new tunnel's hash lands on the
+// existing tunnel's id and its name sorts first: then the new tunnel takes
+// the slot and the existing one moves to the next id, as docs/topology.md
+// says (pin interface.id to rule that out).
+func TestRouteModeAddTunnel(t *testing.T) {
+	src := routeBase + `  - mesh: [v1, v2]
+    psk: {env: "PSK_{tunnel}"}
+`
+	before := ifStates(load(t, src))["v1-v2"]
+	add := func(g string) ifState {
+		t.Helper()
+		src2 := strings.Replace(src, "gateways:\n", "gateways:\n  "+g+": {public: \"2001:db8:9::1\", lan: \"2001:db8:a9::/64\"}\n", 1)
+		src2 = strings.Replace(src2, "mesh: [v1, v2]", "mesh: [v1, v2, "+g+"]", 1)
+		net2 := load(t, src2)
+		checkRouteInvariants(t, net2, netip.MustParsePrefix("2001:db8:ff::/64"))
+		return ifStates(net2)["v1-v2"]
+	}
+	if after := add("a0"); after.IDs != before.IDs {
+		t.Errorf("adding a0 (no collision) renumbered v1-v2: %v -> %v", before.IDs, after.IDs)
+	}
+
 	// a gateway name g (sorting before v1) with hash("g-v1") landing on
-	// hash("v1-v2"): adding g to the mesh puts tunnel g-v1 before v1-v2
+	// hash("v1-v2"): tunnel g-v1 is numbered first
 	target := fnv32a("v1-v2") % 0xfff0
 	var g string
 	for i := 0; i < 10_000_000 && g == ""; i++ {
@@ -229,19 +245,27 @@ func TestRouteModeBugRenumberOnCollision(t *testing.T) {
 	if g == "" {
 		t.Fatal("no colliding name found")
 	}
-	src := routeBase + `  - mesh: [v1, v2]
-    psk: {env: "PSK_{tunnel}"}
-`
-	before := ifStates(load(t, src))["v1-v2"]
-	src2 := strings.Replace(src, "gateways:\n", "gateways:\n  "+g+": {public: \"2001:db8:9::1\", lan: \"2001:db8:a9::/64\"}\n", 1)
-	src2 = strings.Replace(src2, "mesh: [v1, v2]", "mesh: [v1, v2, "+g+"]", 1)
-	net2 := load(t, src2)
-	checkRouteInvariants(t, net2, netip.MustParsePrefix("2001:db8:ff::/64"))
-	after := ifStates(net2)["v1-v2"]
-	if before != after {
-		t.Skipf("bug: resolve_route.go allocateInterfaces: adding gateway %s to mesh [v1, v2] renumbers tunnel v1-v2 "+
-			"(ids %v -> %v): hash(%q) collides with hash(\"v1-v2\") and the new tunnel is probed first; the doc "+
-			"comment says adding a tunnel does not renumber the others (transfer addresses have the same weakness)",
-			g, before.IDs, after.IDs, g+"-v1")
+	after := add(g)
+	want := [2]uint32{before.IDs[0]%0xfff0 + 1, before.IDs[1]}
+	if after.IDs != want {
+		t.Errorf("adding %s (hash of %s-v1 = hash of v1-v2): v1-v2 ids %v -> %v, want %v (v1 moves to the next id, v2 keeps its own)",
+			g, g, before.IDs, after.IDs, want)
 	}
+}
+
+// TestRouteModeTransferPool: a transfer prefix that cannot hold a pair,
+// or runs out of pairs, is an error at the transfer: that was used, and
+// no tunnel is left without its addresses unnoticed.
+func TestRouteModeTransferPool(t *testing.T) {
+	small := strings.Replace(routeBase, `transfer: "2001:db8:ff::/64"`, `transfer: "2001:db8:ff::/128"`, 1) +
+		"  - {between: [v1, v2], psk: {env: PSK}}\n"
+	_, diags := loadDiags(t, small)
+	checkDiags(t, diags,
+		errAt("4:13", topology.RulePrefix, "transfer prefix 2001:db8:ff::/128 is too small for the two interface addresses of tunnel v1-v2 (a /127)", "/127 or shorter"))
+
+	// a /126 holds two /127 pairs; a mesh of three gateways has three tunnels
+	full := routeBase + "  - {mesh: [v1, v2, v3], transfer: \"2001:db8:ff::/126\", psk: {env: \"PSK_{tunnel}\"}}\n"
+	_, diags = loadDiags(t, full)
+	checkDiags(t, diags,
+		errAt("12:36", topology.RulePrefix, "transfer prefix 2001:db8:ff::/126 has no free /127 left for tunnel v2-v3 (it holds 2)", "larger transfer prefix"))
 }
