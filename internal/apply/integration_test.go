@@ -526,8 +526,10 @@ func TestIntegrationApplyCharonDies(t *testing.T) {
 
 	t.Logf("store calls:\n%s", store)
 	t.Logf("error after %v: %v", time.Since(start).Round(time.Millisecond), err)
-	if time.Since(start) > 15*time.Second {
-		t.Errorf("the failed apply took %v; a dead charon must be noticed quickly", time.Since(start))
+	// a dead charon is noticed from the refused connection, not by waiting
+	// for a deadline to expire
+	if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "i/o timeout") {
+		t.Errorf("the failed apply waited for a deadline instead of noticing that charon is gone: %v", err)
 	}
 	var se *apply.StepError
 	if !errors.As(err, &se) {

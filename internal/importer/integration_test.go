@@ -97,7 +97,7 @@ func TestIntegrationImportLoad(t *testing.T) {
 	for _, fx := range fixtures(t) {
 		t.Run(filepath.Base(fx), func(t *testing.T) {
 			res, _ := convertFixture(t, fx)
-			if res.Report.HasErrors() {
+			if withErrors(t, fx, res) {
 				t.Skip("the fixture has conversion errors on purpose")
 			}
 			dir := t.TempDir()

@@ -20,9 +20,6 @@ type ruleCase struct {
 	sev     diag.Severity
 	pos     string // where the diagnostic must point: the value to change
 	msg     string // substring of the message
-	// posBug describes a known bug: today the diagnostic points elsewhere
-	// (the test is skipped after checking rule and severity).
-	posBug  string
 	quiet   string // must not trigger the rule
 	profile string
 	secrets []string // key/value pairs for fakeSecrets
@@ -707,13 +704,7 @@ func TestRules(t *testing.T) {
 			if q := byRule(check(t, c.quiet, lint.Options{Profile: c.profile, Secrets: c.reader()}, false), c.rule); len(q) > 0 {
 				t.Errorf("the quiet variant triggers %s:\n%s", c.rule, formatDiags(q))
 			}
-			pos := found.Pos.String()
-			switch {
-			case pos == c.pos && c.posBug != "":
-				t.Errorf("the diagnostic now points at %s as it should: remove posBug", pos)
-			case pos != c.pos && c.posBug != "":
-				t.Skipf("bug: %s (points at %s, want %s)", c.posBug, pos, c.pos)
-			case pos != c.pos:
+			if pos := found.Pos.String(); pos != c.pos {
 				var b strings.Builder
 				diag.List{*found}.WriteText(&b, []byte(c.trigger))
 				t.Errorf("position %s, want %s:\n%s", pos, c.pos, b.String())

@@ -136,12 +136,6 @@ func TestShuffledRouteBasedRendersIdentically(t *testing.T) {
 		checkShuffles(t, hubTopology(12, hubOptions{route: true, transfer: "2001:db8:ff::/64"}), 3)
 	})
 	t.Run("colliding-hashes", func(t *testing.T) {
-		t.Skip("bug: topology.allocateInterfaces probes in the order of the tunnel blocks " +
-			"(r.routeReqs is in file order, spokes in list order), so when two tunnel names hash " +
-			"to the same if_id (hash32(name) mod 0xfff0, plus 1) or the same transfer /31 or /127, " +
-			"reordering spokes or tunnel blocks swaps their if_id, interface name and " +
-			"transfer addresses: swanctl.conf, routes.sh and strongswan.d change; sort " +
-			"routeReqs by tunnel name before allocating")
 		g := collidingRouteHub(t)
 		checkShuffles(t, g, 3)
 	})

@@ -10,16 +10,12 @@ import (
 	"github.com/styx-vpn/styx/internal/render/nft"
 )
 
-// Tests for problems found while writing the golden, property and
-// determinism tests. Each one skips with the bug it shows until the code
-// is fixed; remove the t.Skip line to run it.
+// Regression tests for problems found while writing the golden, property
+// and determinism tests.
 
 // TestChildStartAction: a child's start: (ChildDef.Start, decoded from
 // the topology file) must reach the rendered start_action.
 func TestChildStartAction(t *testing.T) {
-	t.Skip("bug: topology.ChildDef.Start is decoded but never resolved (resolve_tunnels.go children() " +
-		"ignores cd.Start, topology.Child has no start field), so `children: [{name: c, start: ...}]` " +
-		"is silently dropped and every child gets the tunnel's start action")
 	src := `styx: 1
 gateways:
   a: {public: 192.0.2.1, lan: [10.1.0.0/24]}
@@ -57,10 +53,6 @@ var tsProto = regexp.MustCompile(`\[([^/\]]+)`)
 // "loading connection 'a-b' failed: invalid value for: local_ts, config
 // discarded" (checked against a real charon).
 func TestSelectorProtocolNamesLoad(t *testing.T) {
-	t.Skip("bug: topology.ParseTS accepts the protocol name \"icmpv6\" and keeps it as written " +
-		"(TS.Proto = \"icmpv6\"), so swanctl.conf gets local_ts = fd00:1::/64[icmpv6], which charon " +
-		"rejects (not in /etc/protocols: invalid value for local_ts, config discarded); " +
-		"normalise it to ipv6-icmp (or 58) when parsing")
 	src := `styx: 1
 gateways:
   a: {public: 2001:db8:1::1, lan: ["fd00:1::/64"]}
@@ -131,9 +123,6 @@ func nftChain(file, name string) string {
 // usually behind NAT (ESP in UDP): S3 and S4 must clamp TCP MSS towards
 // and from their pools.
 func TestRemoteAccessMSSClamp(t *testing.T) {
-	t.Skip("bug: plan.firewall computes MSS4/MSS6 only from net.Tunnels (innerMTU per tunnel); " +
-		"a gateway that serves only remote_access gets MSS4 = 0 and nft/iptables render no mss " +
-		"chain (S3 gw, S4 vpn), although its pools are tunnel paths, typically NAT-T")
 	for ex, name := range map[string]string{
 		"../../examples/s3-hardened-gateway.yaml": "gw",
 		"../../examples/s4-roadwarrior-eap.yaml":  "vpn",
