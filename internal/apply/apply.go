@@ -61,6 +61,7 @@ func (e *Engine) Observe(ctx context.Context, d Desired) (Observed, []byte, erro
 		if nftNow, o.NftExists, err = e.Firewall.Current(ctx); err != nil {
 			return o, nil, fmt.Errorf("reading the nftables table: %w", err)
 		}
+		o.NftLive = Listing(nftNow)
 	}
 	o.Sysctls = map[string]string{}
 	if e.Sysctls != nil {
@@ -191,6 +192,7 @@ func cloneState(s *State) *State {
 	maps.Copy(c.Pools, s.Pools)
 	maps.Copy(c.Sysctls, s.Sysctls)
 	c.Nft = s.Nft
+	c.NftLive = s.NftLive
 	c.Commands = slices.Clone(s.Commands)
 	c.Bird = s.Bird
 	return c
@@ -324,12 +326,23 @@ func (e *Engine) steps(d Desired, o Observed, nftNow []byte, changes []Change, n
 				steps = append(steps, step{ch,
 					func(ctx context.Context) error { return e.Firewall.Remove(ctx) },
 					func(ctx context.Context) error { return e.Firewall.Load(ctx, restore) }})
-				next.Nft = ""
+				next.Nft, next.NftLive = "", ""
 				continue
 			}
 			nft := d.Nft
 			steps = append(steps, step{ch,
-				func(ctx context.Context) error { return e.Firewall.Load(ctx, nft) },
+				func(ctx context.Context) error {
+					if err := e.Firewall.Load(ctx, nft); err != nil {
+						return err
+					}
+					// what the kernel made of it, for finding later edits
+					live, _, err := e.Firewall.Current(ctx)
+					if err != nil {
+						return fmt.Errorf("reading the loaded rules back: %w", err)
+					}
+					next.NftLive = Listing(live)
+					return nil
+				},
 				func(ctx context.Context) error {
 					if !existed {
 						return e.Firewall.Remove(ctx)

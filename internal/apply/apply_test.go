@@ -155,6 +155,7 @@ sysctl -w net.ipv4.conf.default.send_redirects=0
 sysctl -w net.ipv4.conf.all.rp_filter=2
 sysctl -w net.ipv4.conf.default.rp_filter=2
 nft -f -
+nft list table inet styx
 load-shared ike-cloud-sitea
 load-shared ike-cloud-siteb
 load-conn cloud-sitea
@@ -406,7 +407,7 @@ ip link del styx7
 			edit: func(t *testing.T, d *apply.Desired) {
 				d.Nft = []byte(strings.Replace(string(d.Nft), "\t\tct state invalid counter drop\n", "\t\tct state invalid counter drop\n\t\tip saddr 198.51.100.7 drop\n", 1))
 			},
-			want: observe + "nft -f -\n",
+			want: observe + "nft -f -\nnft list table inet styx\n",
 			wantChanges: `~ nftables table inet styx
     + ip saddr 198.51.100.7 drop
 `,
@@ -415,6 +416,35 @@ ip link del styx7
 					t.Errorf("the new rule is not in the table:\n%s", tbl)
 				}
 			},
+		},
+		{
+			name: "firewall edited behind styx's back",
+			before: func(t *testing.T, g *applytest.Gateway, dir string) {
+				applied(t, g, dir)
+				tbl, _ := g.Firewall.Table()
+				g.Firewall.Set(strings.Replace(tbl, "\t\tct state invalid counter drop\n", "\t\tct state invalid counter drop\n\t\tmeta l4proto esp drop\n", 1))
+				g.Reset()
+			},
+			want: observe + "nft -f -\nnft list table inet styx\n",
+			wantChanges: `~ nftables table inet styx
+    the live rules differ from what styx loaded (edited by hand or by another tool); live -> as loaded:
+    - meta l4proto esp drop
+`,
+			check: func(t *testing.T, g *applytest.Gateway, _ []apply.Change) {
+				if tbl, _ := g.Firewall.Table(); strings.Contains(tbl, "esp drop") {
+					t.Errorf("the hand-made rule is still in the table:\n%s", tbl)
+				}
+			},
+		},
+		{
+			name: "firewall counters changed",
+			before: func(t *testing.T, g *applytest.Gateway, dir string) {
+				applied(t, g, dir)
+				tbl, _ := g.Firewall.Table()
+				g.Firewall.Set(strings.ReplaceAll(tbl, "counter drop", "counter packets 12 bytes 3456 drop"))
+				g.Reset()
+			},
+			want: observe,
 		},
 		{
 			name: "sysctl changed behind styx's back",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -33,7 +34,9 @@ type Observed struct {
 	State                *State
 	Conns, Shared, Pools []string
 	NftExists            bool
-	Sysctls              map[string]string
+	// NftLive is the live firewall as Listing normalises it.
+	NftLive string
+	Sysctls map[string]string
 	// Bird is the BIRD configuration file as it is now, if BirdExists.
 	Bird       []byte
 	BirdExists bool
@@ -138,6 +141,10 @@ func Diff(d Desired, o Observed) []Change {
 			out = append(out, Change{Op: Add, What: fwKind, Name: fwName, Detail: []string{fmt.Sprintf("%d lines", bytes.Count(d.Nft, []byte("\n")))}})
 		case st.Nft != string(d.Nft):
 			out = append(out, Change{Op: Modify, What: fwKind, Name: fwName, Detail: lineDiff(st.Nft, string(d.Nft))})
+		case st.NftLive != "" && o.NftLive != st.NftLive:
+			detail := append([]string{"the live rules differ from what styx loaded (edited by hand or by another tool); live -> as loaded:"},
+				lineDiff(o.NftLive, st.NftLive)...)
+			out = append(out, Change{Op: Modify, What: fwKind, Name: fwName, Detail: detail})
 		}
 	}
 	// secrets
@@ -315,4 +322,21 @@ func lineDiff(a, b string) []string {
 		}
 	}
 	return out
+}
+
+// counterValues match the state in a firewall listing: nft's
+// "counter packets N bytes M" and iptables-save's "[N:M]".
+var counterValues = regexp.MustCompile(`counter packets \d+ bytes \d+|\[\d+:\d+\]`)
+
+// Listing normalises a live firewall listing (nft list table, or the
+// STYX-* chains of iptables-save) for comparison: counter values are
+// zeroed, so that only rules, sets and chains count. An empty listing
+// stays empty.
+func Listing(live []byte) string {
+	return counterValues.ReplaceAllStringFunc(string(live), func(m string) string {
+		if strings.HasPrefix(m, "[") {
+			return "[0:0]"
+		}
+		return "counter"
+	})
 }

@@ -677,3 +677,36 @@ func liveDiff(got, want string) string {
 	}
 	return b.String()
 }
+
+// TestIntegrationApplyRepairsFirewall: a rule added to the styx table by
+// hand shows in the plan, and apply puts the table back as styx loaded it
+// (the unit tests show that counter values do not count). The foreign
+// table stays.
+func TestIntegrationApplyRepairsFirewall(t *testing.T) {
+	liveNeed(t)
+	g, d := liveApplied(t, "repair")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	keys := sysctlKeys(d)
+	before := g.snapshot(t, keys)
+	e := g.engine(apply.ViciStore{C: g.client}, g.exec())
+
+	g.run(t, "nft", "add", "rule", "inet", "styx", "forward", "meta", "l4proto", "icmp", "counter")
+	if planned, err := e.Plan(ctx, d); err != nil || len(planned) != 1 {
+		t.Fatalf("plan after a hand edit: %v\n%s", err, liveChanges(planned))
+	} else if got := liveChanges(planned); !strings.Contains(got, "the live rules differ from what styx loaded") || !strings.Contains(got, "- meta l4proto icmp counter") {
+		t.Errorf("the plan does not show the hand-made rule:\n%s", got)
+	}
+	if _, err := e.Apply(ctx, d); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if got := g.snapshot(t, keys); got != before {
+		t.Errorf("apply did not restore the table:\n%s", liveDiff(got, before))
+	}
+	if !strings.Contains(g.run(t, "nft", "list", "tables"), "table inet foreign") {
+		t.Error("the foreign table is gone")
+	}
+	if planned, err := e.Plan(ctx, d); err != nil || len(planned) > 0 {
+		t.Errorf("plan after the repair: %v\n%s", err, liveChanges(planned))
+	}
+}

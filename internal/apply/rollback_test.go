@@ -57,6 +57,7 @@ func TestApplyRollback(t *testing.T) {
 			},
 			fail: func(g *applytest.Gateway) { g.Store.FailOn("load-conn", "cloud-siteb", errBoom) },
 			want: observe + `nft -f -
+nft list table inet styx
 load-shared ike-cloud-sitea
 load-conn cloud-sitea
 load-conn cloud-siteb (failed: boom)

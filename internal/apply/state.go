@@ -23,6 +23,11 @@ type State struct {
 	Pools map[string]json.RawMessage `json:"pools"`
 	// Nft is the applied nftables file.
 	Nft string `json:"nft,omitempty"`
+	// NftLive is the firewall as the kernel listed it right after styx
+	// loaded Nft, without counter values (see Listing): the next plan
+	// compares the live listing with it to find rules edited by hand or
+	// by another tool.
+	NftLive string `json:"nft_live,omitempty"`
 	// Sysctls are the values styx set, with the value found before.
 	Sysctls map[string]StateSysctl `json:"sysctls,omitempty"`
 	// Commands are the ip commands applied (links, addresses, routes), each

@@ -124,6 +124,9 @@ func (PlanCmd) Help() string {
 	return `Reads what the gateway has now (charon over VICI, the styx nftables table,
 sysctls, links and routes styx owns, and the state of the last apply) and
 prints what "styx apply" would change. Secrets are shown as <redacted>.
+Rules edited inside the styx firewall by hand or by another tool since the
+last apply show as a change too (counter values do not count), and apply
+puts the rules back.
 
 Exit status: 0 nothing would change, 2 changes, 1 error -- so it can gate CI.
 
