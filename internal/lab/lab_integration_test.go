@@ -98,8 +98,9 @@ func TestIntegrationLabExamples(t *testing.T) {
 }
 
 // TestIntegrationLabBroken breaks a running S1 lab the way users do and
-// checks that lab test fails with a message pointing at the cause: a PSK
-// that differs on one side, and a DNAT without the IPsec policy match.
+// checks that lab test fails with a message pointing at the cause: a DNAT
+// without the IPsec policy match, a firewall that drops ESP, and a PSK
+// that differs on one side.
 func TestIntegrationLabBroken(t *testing.T) {
 	needLab(t)
 	bin := buildStyx(t)
@@ -112,7 +113,8 @@ func TestIntegrationLabBroken(t *testing.T) {
 	if out, code := styx(t, bin, "lab", "up", topo, "--dir", dir); code != 0 {
 		t.Fatalf("lab up: %s", out)
 	}
-	exec := func(node string, args ...string) string {
+	exec := func(t *testing.T, node string, args ...string) string {
+		t.Helper()
 		out, code := styx(t, bin, append([]string{"lab", "exec", topo, "--dir", dir, node, "--"}, args...)...)
 		if code != 0 {
 			t.Fatalf("lab exec %s %v: %s", node, args, out)
@@ -121,25 +123,43 @@ func TestIntegrationLabBroken(t *testing.T) {
 	}
 	t.Run("dnat-without-policy-match", func(t *testing.T) {
 		// a DNAT that does not require IPsec publishes the server to the internet
-		exec("cloud", "nft", "insert", "rule", "inet", "styx", "dstnat", "ip", "daddr", "172.30.30.30", "tcp", "dport", "8080", "dnat", "ip", "to", "10.0.0.2:8080")
-		exec("cloud", "nft", "insert", "rule", "inet", "styx", "forward", "ct", "status", "dnat", "accept")
+		exec(t, "cloud", "nft", "insert", "rule", "inet", "styx", "dstnat", "ip", "daddr", "172.30.30.30", "tcp", "dport", "8080", "dnat", "ip", "to", "10.0.0.2:8080")
+		exec(t, "cloud", "nft", "insert", "rule", "inet", "styx", "forward", "ct", "status", "dnat", "accept")
 		out, code := styx(t, bin, "lab", "test", topo, "--dir", dir)
 		t.Log("\n" + out)
 		if code == 0 || !regexp.MustCompile(`FAIL\s+internet -> iot-api .*but the expectation is deny`).MatchString(out) {
 			t.Fatalf("lab test did not catch the plaintext DNAT (exit %d)", code)
 		}
 	})
+	t.Run("firewall-drops-esp", func(t *testing.T) {
+		// cloud's firewall drops ESP from sitea, raw and in UDP/4500
+		// (where IKE, with its zero non-ESP marker, still passes): the
+		// tunnel stays up, traffic dies, and lab test must say where
+		drop := "nft insert rule inet styx guard_in ip saddr 172.16.16.16 meta l4proto esp counter drop comment styx-test-drop && " +
+			"nft insert rule inet styx guard_in ip saddr 172.16.16.16 udp dport 4500 @th,64,32 != 0 counter drop comment styx-test-drop"
+		exec(t, "cloud", "sh", "-c", drop)
+		defer exec(t, "cloud", "sh", "-c", "nft -a list chain inet styx guard_in | awk '/styx-test-drop/ {print $NF}' | "+
+			"while read h; do nft delete rule inet styx guard_in handle $h; done")
+		out, code := styx(t, bin, "lab", "test", topo, "--dir", dir)
+		t.Log("\n" + out)
+		if code == 0 || !regexp.MustCompile(`FAIL\s+client-a -> iot-api .*sitea sent \d+ packet\(s\) into tunnel cloud-sitea and cloud received none: ESP`).MatchString(out) {
+			t.Fatalf("lab test did not point at the dropped ESP (exit %d)", code)
+		}
+	})
 	t.Run("psk-mismatch", func(t *testing.T) {
 		// cloud gets another key for sitea; the tunnel is renegotiated
-		exec("cloud", "sh", "-c", `printf 'secrets { ike-cloud-sitea { id-1 = @cloud
+		exec(t, "cloud", "sh", "-c", `printf 'secrets { ike-cloud-sitea { id-1 = @cloud
 id-2 = @sitea
 secret = 0sd3JvbmctcHNrLXdyb25nLXBzay13cm9uZy1wc2std3Jvbmc= } }' > /tmp/wrong.conf && swanctl --load-creds --clear --noprompt --file /tmp/wrong.conf && rm /tmp/wrong.conf`)
-		exec("sitea", "swanctl", "--terminate", "--ike", "cloud-sitea", "--force")
-		exec("sitea", "sh", "-c", "swanctl --initiate --child cloud-sitea --timeout 5 || true")
+		exec(t, "sitea", "swanctl", "--terminate", "--ike", "cloud-sitea", "--force")
+		exec(t, "sitea", "sh", "-c", "swanctl --initiate --child cloud-sitea --timeout 5 || true")
 		out, code := styx(t, bin, "lab", "test", topo, "--dir", dir)
 		t.Log("\n" + out)
 		if code == 0 || !regexp.MustCompile(`FAIL\s+tunnel cloud-sitea is up.*(AUTHENTICATION_FAILED|authentication of .* failed)`).MatchString(out) {
 			t.Fatalf("lab test did not point at the PSK (exit %d)", code)
+		}
+		if !regexp.MustCompile(`FAIL\s+client-a -> iot-api .*tunnel cloud-sitea has no CHILD_SA at`).MatchString(out) {
+			t.Errorf("the failed probe does not point at the missing CHILD_SA")
 		}
 	})
 }

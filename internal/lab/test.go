@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -382,6 +383,21 @@ func (t *Tester) gatewayOfAddr(a netip.Addr) *topology.Gateway {
 	return g
 }
 
+// gatewayServing returns the gateway behind which a is: the gateway of
+// the lab host or lan with that address, or the gateway with that public
+// (or local) address, for services it publishes.
+func (t *Tester) gatewayServing(a netip.Addr) *topology.Gateway {
+	if g := t.gatewayOfAddr(a); g != nil {
+		return g
+	}
+	for _, g := range t.Net.Gateways {
+		if slices.Contains(g.Public, a) || slices.Contains(g.Local, a) {
+			return g
+		}
+	}
+	return nil
+}
+
 // lanOf returns the gateway whose lan contains a, if any.
 func (t *Tester) lanOf(a netip.Addr) (*topology.Gateway, netip.Prefix) {
 	for _, g := range t.Net.Gateways {
@@ -438,6 +454,11 @@ func (t *Tester) expect(ctx context.Context, e *topology.Expect) (r Result) {
 		defer capture.remove()
 	}
 	target := fmt.Sprintf("%s/%s", netip.AddrPortFrom(ep.Addr, ep.Port), ep.Proto)
+	var flows []flowCounts
+	src, dst := t.gatewayOf(e.From), t.gatewayServing(ep.Addr)
+	if e.Allow {
+		flows = t.tunnelFlows(ctx, src, dst)
+	}
 	out, perr := netns.Run(ctx, ns, t.Agent, "lab-agent", "probe", "--to", target, "--marker", m, "--timeout", "2s")
 	connected := perr == nil
 	switch {
@@ -449,6 +470,9 @@ func (t *Tester) expect(ctx context.Context, e *topology.Expect) (r Result) {
 		r.Detail = "connected to " + target + ", but the expectation is deny"
 	default:
 		r.Detail = "could not connect to " + target + ": " + lastLine(out)
+		if why := explainLoss(flows, t.tunnelFlows(ctx, src, dst), src); why != "" {
+			r.Detail += "; " + why
+		}
 	}
 	if capture != nil {
 		pcap, esp, err := capture.stop(ctx)
