@@ -105,6 +105,9 @@ func appliedWith(edit func(t *testing.T, d *apply.Desired)) func(t *testing.T, g
 	}
 }
 
+// disablePolicy is a sysctl of the device addLink creates.
+var disablePolicy = plan.Sysctl{Key: "net.ipv4.conf.styx7.disable_policy", Value: "1", Device: "styx7"}
+
 // addLink gives s1 an xfrm device with an address and a route through it.
 func addLink(t *testing.T, d *apply.Desired) {
 	d.Commands = apply.Commands(&plan.Gateway{
@@ -399,6 +402,79 @@ ip link del styx7
 - command ip addr add 10.9.0.1/30 dev styx7
 - command ip link set styx7 mtu 1400 up
 - command ip link add styx7 type xfrm dev pub if_id 7
+`,
+		},
+		{
+			// A device that moves (new if_id, new name) is gone with its
+			// address and route before its successor takes them over.
+			name:   "link renamed",
+			before: appliedWith(addLink),
+			edit: func(t *testing.T, d *apply.Desired) {
+				d.Commands = apply.Commands(&plan.Gateway{
+					Links:     []plan.Link{{Name: "styx8", Kind: "xfrm", Dev: "pub", IfID: 8, MTU: 1400}},
+					Addresses: []plan.Address{{Prefix: netip.MustParsePrefix("10.9.0.1/30"), Dev: "styx8"}},
+					Routes:    []plan.Route{{Dst: netip.MustParsePrefix("10.8.0.0/24"), Dev: "styx8", Metric: 100}},
+				})
+			},
+			want: observe + `ip route del 10.8.0.0/24 dev styx7 metric 100
+ip addr del 10.9.0.1/30 dev styx7
+ip link del styx7
+ip link add styx8 type xfrm dev pub if_id 8
+ip link set styx8 mtu 1400 up
+ip addr add 10.9.0.1/30 dev styx8
+ip route add 10.8.0.0/24 dev styx8 metric 100
+`,
+			wantChanges: `- command ip route add 10.8.0.0/24 dev styx7 metric 100
+- command ip addr add 10.9.0.1/30 dev styx7
+- command ip link set styx7 mtu 1400 up
+- command ip link add styx7 type xfrm dev pub if_id 7
++ command ip link add styx8 type xfrm dev pub if_id 8
++ command ip link set styx8 mtu 1400 up
++ command ip addr add 10.9.0.1/30 dev styx8
++ command ip route add 10.8.0.0/24 dev styx8 metric 100
+`,
+		},
+		{
+			// The same name with other parameters: the device is created
+			// anew, and its unchanged address, route and sysctl with it.
+			name: "link recreated",
+			before: func(t *testing.T, g *applytest.Gateway, dir string) {
+				g.Sysctls.Define(disablePolicy.Key, "0")
+				appliedWith(func(t *testing.T, d *apply.Desired) {
+					addLink(t, d)
+					d.Gateway.Sysctls = append(d.Gateway.Sysctls, disablePolicy)
+				})(t, g, dir)
+			},
+			edit: func(t *testing.T, d *apply.Desired) {
+				d.Gateway.Sysctls = append(d.Gateway.Sysctls, disablePolicy)
+				d.Commands = apply.Commands(&plan.Gateway{
+					Links:     []plan.Link{{Name: "styx7", Kind: "xfrm", Dev: "priv", IfID: 7, MTU: 1400}},
+					Addresses: []plan.Address{{Prefix: netip.MustParsePrefix("10.9.0.1/30"), Dev: "styx7"}},
+					Routes:    []plan.Route{{Dst: netip.MustParsePrefix("10.8.0.0/24"), Dev: "styx7", Metric: 100}},
+				})
+			},
+			want: strings.Replace(observe, "cat bird.conf\n", "sysctl -n net.ipv4.conf.styx7.disable_policy\ncat bird.conf\n", 1) + `ip route del 10.8.0.0/24 dev styx7 metric 100
+ip addr del 10.9.0.1/30 dev styx7
+ip link del styx7
+ip link add styx7 type xfrm dev priv if_id 7
+ip link set styx7 mtu 1400 up
+ip addr add 10.9.0.1/30 dev styx7
+ip route add 10.8.0.0/24 dev styx7 metric 100
+sysctl -w net.ipv4.conf.styx7.disable_policy=1
+`,
+			wantChanges: `- command ip route add 10.8.0.0/24 dev styx7 metric 100
+- command ip addr add 10.9.0.1/30 dev styx7
+- command ip link set styx7 mtu 1400 up
+- command ip link add styx7 type xfrm dev pub if_id 7
++ command ip link add styx7 type xfrm dev priv if_id 7
++ command ip link set styx7 mtu 1400 up
+    again: device styx7 is created anew
++ command ip addr add 10.9.0.1/30 dev styx7
+    again: device styx7 is created anew
++ command ip route add 10.8.0.0/24 dev styx7 metric 100
+    again: device styx7 is created anew
+~ sysctl net.ipv4.conf.styx7.disable_policy
+    1 -> 1
 `,
 		},
 		{

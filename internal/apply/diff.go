@@ -103,30 +103,43 @@ func Diff(d Desired, o Observed) []Change {
 		wantPools[p.Name] = true
 	}
 	var out []Change
-	// sysctls (those of styx's own devices after the devices exist)
+	replaced := replacedDevices(st.Commands, d.Commands)
+	// sysctls (those of styx's own devices after the devices exist; a
+	// device created anew starts with the defaults)
 	sysctls := func(device bool) {
 		for _, s := range d.Gateway.Sysctls {
 			cur, ok := o.Sysctls[s.Key]
 			if (s.Device != "") != device || (!ok && s.Optional) {
 				continue
 			}
-			if !ok || cur != s.Value {
+			if !ok || cur != s.Value || replaced[s.Device] {
 				out = append(out, Change{Op: Modify, What: "sysctl", Name: s.Key, Detail: []string{fmt.Sprintf("%s -> %s", orNone(cur), s.Value)}})
 			}
 		}
 	}
 	sysctls(false)
-	// commands (links, addresses, routes)
-	for _, c := range d.Commands {
-		if !slices.ContainsFunc(st.Commands, func(x StateCommand) bool { return slices.Equal(x.Do, c.Do) }) {
-			out = append(out, Change{Op: Add, What: "command", Name: strings.Join(c.Do, " ")})
+	// commands (links, addresses, routes): removals first, in reverse
+	// order so that addresses and routes go before their device, and so
+	// that a route or device that moves is gone before its successor is
+	// added (ip would refuse a second route to the same destination and
+	// metric). A device created again under its name with other
+	// parameters takes its addresses and routes with it: they are removed
+	// and added again too.
+	has := func(list []StateCommand, c StateCommand) bool {
+		return slices.ContainsFunc(list, func(x StateCommand) bool { return slices.Equal(x.Do, c.Do) })
+	}
+	for _, c := range slices.Backward(st.Commands) {
+		if !has(d.Commands, c) || replaced[commandDevice(c)] {
+			out = append(out, Change{Op: Remove, What: "command", Name: strings.Join(c.Do, " ")})
 		}
 	}
-	// removed in reverse order, so that addresses and routes go before
-	// their device
-	for _, c := range slices.Backward(st.Commands) {
-		if !slices.ContainsFunc(d.Commands, func(x StateCommand) bool { return slices.Equal(x.Do, c.Do) }) {
-			out = append(out, Change{Op: Remove, What: "command", Name: strings.Join(c.Do, " ")})
+	for _, c := range d.Commands {
+		if dev := commandDevice(c); !has(st.Commands, c) || replaced[dev] {
+			ch := Change{Op: Add, What: "command", Name: strings.Join(c.Do, " ")}
+			if has(st.Commands, c) {
+				ch.Detail = []string{"again: device " + dev + " is created anew"}
+			}
+			out = append(out, ch)
 		}
 	}
 	sysctls(true)
@@ -339,4 +352,45 @@ func Listing(live []byte) string {
 		}
 		return "counter"
 	})
+}
+
+// replacedDevices returns the devices whose link command changed under the
+// same name between the applied commands and the desired ones.
+func replacedDevices(applied, desired []StateCommand) map[string]bool {
+	out := map[string]bool{}
+	for _, a := range applied {
+		name := linkAdded(a)
+		if name == "" {
+			continue
+		}
+		for _, d := range desired {
+			if linkAdded(d) == name && !slices.Equal(a.Do, d.Do) {
+				out[name] = true
+			}
+		}
+	}
+	return out
+}
+
+// linkAdded returns the device an `ip link add` command creates, or "".
+func linkAdded(c StateCommand) string {
+	if len(c.Undo) == 4 && c.Undo[0] == "ip" && c.Undo[1] == "link" && c.Undo[2] == "del" {
+		return c.Undo[3]
+	}
+	return ""
+}
+
+// commandDevice returns the device a command creates, sets or puts
+// something on (ip link add/set NAME, ip addr/route ... dev NAME), or "".
+func commandDevice(c StateCommand) string {
+	if name := linkAdded(c); name != "" {
+		return name
+	}
+	if len(c.Do) > 3 && c.Do[0] == "ip" && c.Do[1] == "link" && c.Do[2] == "set" {
+		return c.Do[3]
+	}
+	if i := slices.Index(c.Do, "dev"); i > 0 && i+1 < len(c.Do) {
+		return c.Do[i+1]
+	}
+	return ""
 }

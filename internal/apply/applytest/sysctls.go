@@ -88,6 +88,14 @@ func (s *Sysctls) FailOn(key string, err error) {
 	}, err: err})
 }
 
+// Define makes key exist with value, as creating a device does for its
+// keys, without recording a call.
+func (s *Sysctls) Define(key, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.values[key] = value
+}
+
 // Value returns the current value of key and whether it exists.
 func (s *Sysctls) Value(key string) (string, bool) {
 	s.mu.Lock()
