@@ -110,10 +110,16 @@ var disablePolicy = plan.Sysctl{Key: "net.ipv4.conf.styx7.disable_policy", Value
 
 // addLink gives s1 an xfrm device with an address and a route through it.
 func addLink(t *testing.T, d *apply.Desired) {
-	d.Commands = apply.Commands(&plan.Gateway{
-		Links:     []plan.Link{{Name: "styx7", Kind: "xfrm", Dev: "pub", IfID: 7, MTU: 1400}},
-		Addresses: []plan.Address{{Prefix: netip.MustParsePrefix("10.9.0.1/30"), Dev: "styx7"}},
-		Routes:    []plan.Route{{Dst: netip.MustParsePrefix("10.8.0.0/24"), Dev: "styx7", Metric: 100}},
+	d.Commands = linkCommands("styx7", "pub", 7)
+}
+
+// linkCommands are the commands of an xfrm device name on dev with an
+// address and a route through it.
+func linkCommands(name, dev string, ifID uint32) []apply.StateCommand {
+	return apply.Commands(&plan.Gateway{
+		Links:     []plan.Link{{Name: name, Kind: "xfrm", Dev: dev, IfID: ifID, MTU: 1400}},
+		Addresses: []plan.Address{{Prefix: netip.MustParsePrefix("10.9.0.1/30"), Dev: name}},
+		Routes:    []plan.Route{{Dst: netip.MustParsePrefix("10.8.0.0/24"), Dev: name, Metric: 100}},
 	})
 }
 
@@ -410,11 +416,7 @@ ip link del styx7
 			name:   "link renamed",
 			before: appliedWith(addLink),
 			edit: func(t *testing.T, d *apply.Desired) {
-				d.Commands = apply.Commands(&plan.Gateway{
-					Links:     []plan.Link{{Name: "styx8", Kind: "xfrm", Dev: "pub", IfID: 8, MTU: 1400}},
-					Addresses: []plan.Address{{Prefix: netip.MustParsePrefix("10.9.0.1/30"), Dev: "styx8"}},
-					Routes:    []plan.Route{{Dst: netip.MustParsePrefix("10.8.0.0/24"), Dev: "styx8", Metric: 100}},
-				})
+				d.Commands = linkCommands("styx8", "pub", 8)
 			},
 			want: observe + `ip route del 10.8.0.0/24 dev styx7 metric 100
 ip addr del 10.9.0.1/30 dev styx7
@@ -447,11 +449,7 @@ ip route add 10.8.0.0/24 dev styx8 metric 100
 			},
 			edit: func(t *testing.T, d *apply.Desired) {
 				d.Gateway.Sysctls = append(d.Gateway.Sysctls, disablePolicy)
-				d.Commands = apply.Commands(&plan.Gateway{
-					Links:     []plan.Link{{Name: "styx7", Kind: "xfrm", Dev: "priv", IfID: 7, MTU: 1400}},
-					Addresses: []plan.Address{{Prefix: netip.MustParsePrefix("10.9.0.1/30"), Dev: "styx7"}},
-					Routes:    []plan.Route{{Dst: netip.MustParsePrefix("10.8.0.0/24"), Dev: "styx7", Metric: 100}},
-				})
+				d.Commands = linkCommands("styx7", "priv", 7)
 			},
 			want: strings.Replace(observe, "cat bird.conf\n", "sysctl -n net.ipv4.conf.styx7.disable_policy\ncat bird.conf\n", 1) + `ip route del 10.8.0.0/24 dev styx7 metric 100
 ip addr del 10.9.0.1/30 dev styx7
