@@ -159,6 +159,8 @@ func (t *Tester) rekey(ctx context.Context, p *probePath) (r Result) {
 	switch {
 	case err != nil:
 		r.Detail = err.Error()
+	case recv == 0 && sent > 0:
+		r.Detail = fmt.Sprintf("none of %d probes was answered: the path is broken, not just the rekey (see the reachability tests; %s -> %s)", sent, before, after)
 	case before == after:
 		r.Detail = fmt.Sprintf("no rekey happened during the probe (%s)", after)
 	case sent != recv:
