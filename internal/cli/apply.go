@@ -26,7 +26,7 @@ type gatewayTarget struct {
 	File       string        `arg:"" help:"Topology file." type:"path"`
 	Gateway    string        `short:"g" required:"" help:"Gateway to act on."`
 	Socket     string        `help:"charon's VICI socket." default:"/var/run/charon.vici"`
-	State      string        `help:"Directory for styx's state (what the last apply did)." default:"/var/lib/styx"`
+	State      string        `help:"Directory for styx's state (what the last apply did); styx lab exec sets STYX_STATE to the gateway's." default:"/var/lib/styx" env:"STYX_STATE"`
 	Firewall   string        `help:"Firewall backend: nft, iptables (iptables-restore into STYX-* chains), or none to leave the firewall alone." enum:"nft,iptables,none" default:"nft"`
 	Bird       string        `help:"BIRD configuration file styx owns for gateways with bgp (loaded with birdc configure), or none to leave BIRD alone." default:"/etc/bird/bird.conf" env:"STYX_BIRD_CONF"`
 	BirdSocket string        `help:"BIRD's control socket." default:"/run/bird/bird.ctl" env:"STYX_BIRD_SOCKET"`

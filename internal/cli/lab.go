@@ -301,7 +301,8 @@ func (c *LabExecCmd) Run(env *Env) error {
 		// the gateway's private /run: charon's default VICI socket, pid file
 		script := fmt.Sprintf("mount --bind %q /run && exec \"$@\"", filepath.Join(n.Dir, "run"))
 		cmd = exec.Command("ip", append([]string{"netns", "exec", n.NS, "sh", "-c", script, "sh"}, args...)...)
-		cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+filepath.Join(n.Dir, "strongswan.conf"), "SWANCTL_DIR="+filepath.Join(n.Dir, "rendered", "swanctl"), "STYX_DATAPLANE="+st.Dataplane, "STYX_LAB_SECRETS="+filepath.Join(c.dir(), "secrets"))
+		cmd.Env = append(execEnv(), "STRONGSWAN_CONF="+filepath.Join(n.Dir, "strongswan.conf"), "SWANCTL_DIR="+filepath.Join(n.Dir, "rendered", "swanctl"),
+			"STYX_DATAPLANE="+st.Dataplane, "STYX_LAB_SECRETS="+filepath.Join(c.dir(), "secrets"), "STYX_STATE="+filepath.Join(n.Dir, "state"))
 		if n.Bird {
 			cmd.Env = append(cmd.Env, "STYX_BIRD_CONF="+filepath.Join(n.Dir, "bird.conf"), "STYX_BIRD_SOCKET="+filepath.Join(n.Dir, "bird.ctl"))
 		} else {
@@ -312,6 +313,7 @@ func (c *LabExecCmd) Run(env *Env) error {
 		}
 	} else {
 		cmd = exec.Command("ip", append([]string{"netns", "exec", n.NS}, args...)...)
+		cmd.Env = execEnv()
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, env.Stdout, env.Stderr
 	if err := cmd.Run(); err != nil {
@@ -321,6 +323,22 @@ func (c *LabExecCmd) Run(env *Env) error {
 		return exitf(ExitProblem, "%v", err)
 	}
 	return nil
+}
+
+// execEnv is the environment of a command in a lab node: this one, with
+// the directory of the running styx binary first in PATH, so that `styx`
+// in the command is this styx even when it is not installed.
+func execEnv() []string {
+	env := os.Environ()
+	exe, err := os.Executable()
+	if err != nil {
+		return env
+	}
+	path := filepath.Dir(exe)
+	if p, ok := os.LookupEnv("PATH"); ok && p != "" {
+		path += string(os.PathListSeparator) + p
+	}
+	return append(env, "PATH="+path)
 }
 
 // LabLogsCmd prints a gateway's charon log.

@@ -214,9 +214,10 @@ lab:
 		t.Fatalf("both tunnels should be up before the change: %v", before)
 	}
 	write("2h")
-	hubDir := filepath.Join(labdir, "hub")
 	apply := func() string {
-		out, code := styx(t, bin, "lab", "exec", topo, "--dir", labdir, "hub", "--", bin, "apply", topo, "--gateway", "hub", "--state", filepath.Join(hubDir, "state"))
+		// as the docs say: plain `styx` (lab exec puts this binary first
+		// in PATH) with its default socket and state (STYX_STATE)
+		out, code := styx(t, bin, "lab", "exec", topo, "--dir", labdir, "hub", "--", "styx", "apply", topo, "--gateway", "hub")
 		if code != 0 {
 			t.Fatalf("apply exited %d:\n%s", code, out)
 		}
