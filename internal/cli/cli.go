@@ -132,7 +132,7 @@ type HelpCmd struct {
 }
 
 // Help returns the detailed help text of the help command itself.
-func (HelpCmd) Help() string { return "Example:\n  styx help check" }
+func (HelpCmd) Help() string { return "Examples:\n  styx help check\n  styx help lab up" }
 
 // Run prints the help of the named command.
 func (h *HelpCmd) Run(env *Env, parser *kong.Kong) error {
@@ -153,6 +153,9 @@ func commandNames(parser *kong.Kong) string {
 
 // VersionCmd prints the version.
 type VersionCmd struct{}
+
+// Help is the long help of styx version.
+func (VersionCmd) Help() string { return "Examples:\n  styx version" }
 
 // Run prints the version.
 func (VersionCmd) Run(env *Env) error {
