@@ -1,5 +1,3 @@
-// Package suggest finds the word the user probably meant ("did you mean
-// ...?") for the diagnostics of every styx parser.
 package suggest
 
 // Distance is the optimal string alignment distance of a and b (Levenshtein
