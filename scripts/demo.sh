@@ -5,7 +5,7 @@
 #   -> a client requests the cloud service once a second -> styx lab test
 #   -> styx lab down (KEEP=1 leaves the lab running)
 #
-# Run as root on Debian 12: sudo ./scripts/demo.sh [TOPOLOGY]  (default: the S1 example)
+# Run as root on Debian 12: ./scripts/demo.sh [TOPOLOGY]  (default: the S1 example)
 # Each step is a function; main() lists them in order.
 set -euo pipefail
 cd "$(dirname "$0")/.."
