@@ -108,7 +108,7 @@ func TestIntegrationLabBroken(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "lab")
 	t.Cleanup(func() {
 		styx(t, bin, "lab", "down", topo, "--dir", dir)
-		assertClean(t, "s1iotclo")
+		assertClean(t, "s1iotcloud")
 	})
 	if out, code := styx(t, bin, "lab", "up", topo, "--dir", dir); code != 0 {
 		t.Fatalf("lab up: %s", out)

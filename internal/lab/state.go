@@ -93,12 +93,19 @@ func LoadState(dir string) (*State, error) {
 
 var idRE = regexp.MustCompile(`[^a-z0-9]+`)
 
-// ID derives a lab id from a topology file name: s1-iot-cloud.yaml -> s1iotclo.
+// maxID bounds lab ids, so that the paths built from them (charon's VICI
+// socket under the lab directory) stay well within a socket path's 108
+// bytes.
+const maxID = 24
+
+// ID derives a lab id from a topology file name: its base name in lower
+// case with everything but letters and digits removed, at most 24
+// characters (s1-iot-cloud.yaml -> s1iotcloud); "lab" when nothing is left.
 func ID(file string) string {
 	base := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	id := idRE.ReplaceAllString(strings.ToLower(base), "")
-	if len(id) > 8 {
-		id = id[:8]
+	if len(id) > maxID {
+		id = id[:maxID]
 	}
 	if id == "" {
 		id = "lab"

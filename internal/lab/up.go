@@ -130,8 +130,10 @@ func Up(ctx context.Context, net *topology.Network, file string, opts Options) (
 		opts.Agent = exe
 	}
 	if _, err := os.Stat(statePath(opts.Dir)); err == nil || len(netns.List(netns.Prefix+id+"-")) > 0 {
-		if st, err := LoadState(opts.Dir); err == nil && st.File != "" && filepath.Base(st.File) != filepath.Base(file) {
-			return nil, fmt.Errorf("lab id %q is taken by a lab of %s, which is up (or left behind): lab ids come from the first 8 letters and digits of the file name; run styx lab down %s first, or rename one of the files", id, st.File, st.File)
+		if st, err := LoadState(opts.Dir); err == nil && st.ID != id {
+			return nil, fmt.Errorf("the lab directory %s holds lab %q of %s; run styx lab down %s first, or choose another --dir", opts.Dir, st.ID, st.File, st.File)
+		} else if err == nil && st.File != "" && filepath.Base(st.File) != filepath.Base(file) {
+			return nil, fmt.Errorf("lab id %q is taken by a lab of %s, which is up (or left behind): lab ids come from the letters and digits of the file name; run styx lab down %s first, or rename one of the files", id, st.File, st.File)
 		}
 		return nil, fmt.Errorf("a lab %q is already up (or left behind); run styx lab down %s first", id, file)
 	}

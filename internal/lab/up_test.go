@@ -6,20 +6,34 @@ import (
 	"testing"
 )
 
-// TestUpIDTaken: a lab of another file with the same id is named in the
-// error, and nothing is built.
+// TestUpIDTaken: a lab of another file with the same id, or another lab
+// in the same directory, is named in the error, and nothing is built.
 func TestUpIDTaken(t *testing.T) {
 	dir := t.TempDir()
-	if err := (&State{ID: "s1iotclo", File: "examples/s1-iot-cloud.yaml"}).Save(dir); err != nil {
+	if err := (&State{ID: "s1iotcloud", File: "examples/s1-iot-cloud.yaml"}).Save(dir); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Up(context.Background(), nil, "s1-iot-cloudy.yaml", Options{Dir: dir, Agent: "/bin/false"})
-	if err == nil || !strings.Contains(err.Error(), `lab id "s1iotclo" is taken by a lab of examples/s1-iot-cloud.yaml`) ||
-		!strings.Contains(err.Error(), "styx lab down examples/s1-iot-cloud.yaml") {
-		t.Errorf("Up = %v, want the lab that holds the id named", err)
+	for _, tt := range []struct{ file, want string }{
+		{"s1_iot_cloud.yaml", `lab id "s1iotcloud" is taken by a lab of examples/s1-iot-cloud.yaml, which is up (or left behind)`},
+		{"other.yaml", `the lab directory ` + dir + ` holds lab "s1iotcloud" of examples/s1-iot-cloud.yaml; run styx lab down examples/s1-iot-cloud.yaml first, or choose another --dir`},
+		{"/elsewhere/s1-iot-cloud.yaml", `a lab "s1iotcloud" is already up`},
+	} {
+		_, err := Up(context.Background(), nil, tt.file, Options{Dir: dir, Agent: "/bin/false"})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Up(%s) = %v, want %q", tt.file, err, tt.want)
+		}
 	}
-	_, err = Up(context.Background(), nil, "/elsewhere/s1-iot-cloud.yaml", Options{Dir: dir, Agent: "/bin/false"})
-	if err == nil || !strings.Contains(err.Error(), `a lab "s1iotclo" is already up`) {
-		t.Errorf("Up of the same file = %v, want already up", err)
+}
+
+func TestID(t *testing.T) {
+	for in, want := range map[string]string{
+		"examples/s1-iot-cloud.yaml":                "s1iotcloud",
+		"S2_Route-Based.BGP.yaml":                   "s2routebasedbgp",
+		"a-very-long-topology-file-name-indeed.yml": "averylongtopologyfilenam",
+		"---.yaml": "lab",
+	} {
+		if got := ID(in); got != want {
+			t.Errorf("ID(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
