@@ -2,6 +2,7 @@ package importer
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -326,5 +327,19 @@ func TestParseTime(t *testing.T) {
 		if _, ok := parseTime(in); ok {
 			t.Errorf("%q accepted", in)
 		}
+	}
+}
+
+// TestWildcardNoteNamesHostAsWritten: the note about two wildcard ends
+// shows left= as written (%defaultroute), with what it means.
+func TestWildcardNoteNamesHostAsWritten(t *testing.T) {
+	fs := MapFS{"ipsec.conf": "conn rw\n  left=%defaultroute\n  right=%any\n  leftsubnet=10.0.0.0/24\n  rightsourceip=10.9.0.0/24\n  authby=secret\n  auto=add\n"}
+	res, err := Import(Options{FS: fs, Conf: "ipsec.conf", LocalAddrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "left=%defaultroute (%any) and right=%any are both wildcards"
+	if text := res.Report.Text(false); !strings.Contains(text, want) {
+		t.Errorf("report does not say %q:\n%s", want, text)
 	}
 }

@@ -170,6 +170,9 @@ func sideDesc(e *endCfg) string {
 	case e.allowAny && !strings.Contains(h, ","):
 		h = "%" + h
 	}
+	if e.hostRaw != "" && e.hostRaw != h {
+		return e.side + "=" + e.hostRaw + " (" + h + ")"
+	}
 	return e.side + "=" + h
 }
 

@@ -27,6 +27,7 @@ var startupNames = []string{"ignore", "add", "route", "start"}
 type endCfg struct {
 	side       string // left or right, as written
 	host       string // "" = unset (%any)
+	hostRaw    string // left=/right= as written, for the report
 	allowAny   bool
 	ikeport    uint64
 	subnet     string
@@ -502,6 +503,7 @@ func (imp *importer) endSetting(c *starterConn, e *endCfg, tok string, st *Setti
 	}
 	switch tok {
 	case "":
+		e.hostRaw = v
 		if strings.HasPrefix(v, "%") {
 			if v == "%defaultroute" {
 				v = "%any"
