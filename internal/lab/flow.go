@@ -4,17 +4,19 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/styx-vpn/styx/internal/netns"
 	"github.com/styx-vpn/styx/internal/topology"
 )
 
-// flowCounts are the CHILD_SA packet counters of one tunnel at both ends,
-// summed over the tunnel's CHILD_SAs: in[i] and out[i] at Ends[i].
+// saCount is the packet counters of one installed CHILD_SA.
+type saCount struct{ in, out uint64 }
+
+// flowCounts are the CHILD_SA packet counters of one tunnel at both ends:
+// sas[i] at Ends[i], by CHILD_SA unique id.
 type flowCounts struct {
-	tun     *topology.Tunnel
-	in, out [2]uint64
-	// children counts the installed CHILD_SAs at each end.
-	children [2]int
-	ok       bool // both ends could be read
+	tun *topology.Tunnel
+	sas [2]map[string]saCount
+	ok  bool // both ends could be read
 }
 
 // tunnelFlows reads the packet counters of every tunnel between the
@@ -30,6 +32,7 @@ func (t *Tester) tunnelFlows(ctx context.Context, a, b *topology.Gateway) []flow
 		}
 		f := flowCounts{tun: tun, ok: true}
 		for i, e := range tun.Ends {
+			f.sas[i] = map[string]saCount{}
 			n := t.State.Node(e.Gateway.Name)
 			if n == nil {
 				f.ok = false
@@ -42,10 +45,8 @@ func (t *Tester) tunnelFlows(ctx context.Context, a, b *topology.Gateway) []flow
 			}
 			for _, sa := range sas {
 				for _, c := range sa.Children {
-					f.in[i] += c.PacketsIn
-					f.out[i] += c.PacketsOut
 					if c.State == "INSTALLED" {
-						f.children[i]++
+						f.sas[i][c.UniqueID] = saCount{in: c.PacketsIn, out: c.PacketsOut}
 					}
 				}
 			}
@@ -55,13 +56,38 @@ func (t *Tester) tunnelFlows(ctx context.Context, a, b *topology.Gateway) []flow
 	return out
 }
 
+// flowDelta is how many packets one end of a tunnel counted between two
+// readings. gone says that a CHILD_SA of the first reading was replaced
+// (rekeyed) before the second, so what it counted in between is unknown
+// and a zero is not proof of nothing.
+type flowDelta struct {
+	in, out uint64
+	gone    bool
+}
+
+func delta(before, after map[string]saCount) flowDelta {
+	var d flowDelta
+	for id, a := range after {
+		b := before[id] // a CHILD_SA new since the first reading started at zero
+		d.in += a.in - min(b.in, a.in)
+		d.out += a.out - min(b.out, a.out)
+	}
+	for id := range before {
+		if _, ok := after[id]; !ok {
+			d.gone = true
+		}
+	}
+	return d
+}
+
 // explainLoss compares the tunnel counters before and after a probe from
 // gateway src that did not get through, and says where the packets were
-// lost: not sent into the tunnel, sent but never received by the peer
-// (ESP or UDP/4500 dropped on the way or by a firewall), received but not
-// answered, or answered but the answer lost; or that the tunnel has no
-// CHILD_SA at one end. It returns "" when it cannot tell (counters
-// unreadable, a rekey in between, several tunnels).
+// lost: the tunnel has no CHILD_SA at one end, nothing entered the tunnel,
+// the peer received nothing (ESP or UDP/4500 dropped on the way or by a
+// firewall), the peer received but did not answer, or the answer was lost.
+// It returns "" when it cannot tell: counters unreadable, several tunnels,
+// or a count that decides it is zero on an end whose CHILD_SA was rekeyed
+// in between.
 func explainLoss(before, after []flowCounts, src *topology.Gateway) string {
 	if len(before) != 1 || len(after) != 1 || !before[0].ok || !after[0].ok {
 		return ""
@@ -73,28 +99,50 @@ func explainLoss(before, after []flowCounts, src *topology.Gateway) string {
 	}
 	d := 1 - s
 	for _, i := range []int{s, d} {
-		if after[0].children[i] == 0 {
+		if len(after[0].sas[i]) == 0 {
 			return fmt.Sprintf("tunnel %s has no CHILD_SA at %s (see the test \"tunnel %s is up\")", tun.Name, tun.Ends[i].Gateway.Name, tun.Name)
 		}
 	}
-	delta := func(x, y uint64) (uint64, bool) { return y - x, y >= x }
-	sent, ok1 := delta(before[0].out[s], after[0].out[s])
-	recv, ok2 := delta(before[0].in[d], after[0].in[d])
-	back, ok3 := delta(before[0].out[d], after[0].out[d])
-	home, ok4 := delta(before[0].in[s], after[0].in[s])
-	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return "" // an SA was replaced in between
-	}
+	ds, dd := delta(before[0].sas[s], after[0].sas[s]), delta(before[0].sas[d], after[0].sas[d])
 	S, D := tun.Ends[s].Gateway.Name, tun.Ends[d].Gateway.Name
 	switch {
-	case sent == 0:
+	case ds.out == 0:
+		if ds.gone {
+			return ""
+		}
 		return fmt.Sprintf("nothing entered tunnel %s at %s: the traffic matched none of %s's policies for it, or %s's firewall dropped it before the tunnel", tun.Name, S, S, S)
-	case recv == 0:
-		return fmt.Sprintf("%s sent %d packet(s) into tunnel %s and %s received none: ESP (IP protocol 50) or UDP/4500 from %s is dropped on the way or by %s's firewall", S, sent, tun.Name, D, S, D)
-	case back == 0:
-		return fmt.Sprintf("%s received %d packet(s) through tunnel %s and sent nothing back: the destination did not answer, or %s's forward or NAT rules dropped the traffic", D, recv, tun.Name, D)
-	case home == 0:
-		return fmt.Sprintf("%s answered with %d packet(s) through tunnel %s and %s received none: ESP (IP protocol 50) or UDP/4500 from %s is dropped on the way or by %s's firewall", D, back, tun.Name, S, D, S)
+	case dd.in == 0:
+		if dd.gone {
+			return ""
+		}
+		return fmt.Sprintf("%s sent %d packet(s) into tunnel %s and %s received none: ESP (IP protocol 50) or UDP/4500 from %s is dropped on the way or by %s's firewall", S, ds.out, tun.Name, D, S, D)
+	case dd.out == 0:
+		if dd.gone {
+			return ""
+		}
+		return fmt.Sprintf("%s received %d packet(s) through tunnel %s and sent nothing back: the destination did not answer, or %s's forward or NAT rules dropped the traffic", D, dd.in, tun.Name, D)
+	case ds.in == 0:
+		if ds.gone {
+			return ""
+		}
+		return fmt.Sprintf("%s answered with %d packet(s) through tunnel %s and %s received none: ESP (IP protocol 50) or UDP/4500 from %s is dropped on the way or by %s's firewall", D, dd.out, tun.Name, S, D, S)
 	}
 	return ""
+}
+
+// whyLost explains a failed probe from ns to target with the tunnel
+// counters read before it (flows) and now. When a rekey made them
+// inconclusive, it sends up to two more probes (1s each) and reads the
+// counters around them.
+func (t *Tester) whyLost(ctx context.Context, flows []flowCounts, src, dst *topology.Gateway, ns, target string) string {
+	before, after := flows, t.tunnelFlows(ctx, src, dst)
+	for try := 0; ; try++ {
+		why := explainLoss(before, after, src)
+		if why != "" || try == 2 || len(after) != 1 {
+			return why
+		}
+		before = after
+		netns.Run(ctx, ns, t.Agent, "lab-agent", "probe", "--to", target, "--marker", marker(), "--timeout", "1s")
+		after = t.tunnelFlows(ctx, src, dst)
+	}
 }

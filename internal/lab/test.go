@@ -472,7 +472,7 @@ func (t *Tester) expect(ctx context.Context, e *topology.Expect) (r Result) {
 		r.Detail = "connected to " + target + ", but the expectation is deny"
 	default:
 		r.Detail = "could not connect to " + target + ": " + lastLine(out)
-		if why := explainLoss(flows, t.tunnelFlows(ctx, src, dst), src); why != "" {
+		if why := t.whyLost(ctx, flows, src, dst, ns, target); why != "" {
 			r.Detail += "; " + why
 		}
 	}
