@@ -520,14 +520,13 @@ func runInVM(env *Env, file, format string) error {
 	if err := vm.Available(); err != nil {
 		return exitf(ExitProblem, "the VM tier cannot run here: %v", err)
 	}
-	exe, abs, err := vmPaths(file)
+	exe, abs, wd, err := vmPaths(file)
 	if err != nil {
 		return err
 	}
 	if _, ok := vm.OpenSession(lab.ID(file)); ok {
 		return exitf(ExitProblem, "lab %s is up in the VM tier: use styx lab test %s, or styx lab down %s first", lab.ID(file), displayName(file), displayName(file))
 	}
-	wd, _ := os.Getwd()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	fmt.Fprintf(env.Stdout, "lab %s: VM tier (kernel data plane, kernel-variant firewall)\n", lab.ID(file))
@@ -543,32 +542,30 @@ func runInVM(env *Env, file, format string) error {
 	return nil
 }
 
-// guestVisible fails for paths the VM does not see as on the host: the
-// directories that are tmpfs inside it.
-func guestVisible(paths ...string) error {
-	for _, p := range paths {
-		for _, tmp := range []string{"/tmp/", "/run/", "/var/tmp/", "/var/lib/", "/var/log/"} {
-			if strings.HasPrefix(p, tmp) {
-				return exitf(ExitUsage, "%s is under %s, which the VM does not see (it is a tmpfs there): put the topology file (and what it references) elsewhere", p, tmp)
-			}
-		}
-	}
-	return nil
-}
-
 // vmLabDir is the lab directory inside the VM (a tmpfs there).
 const vmLabDir = "/tmp/styx-lab"
 
-// vmPaths returns this executable (the VM runs a copy of it) and the
-// topology file, checked to be visible in the VM.
-func vmPaths(file string) (exe, abs string, err error) {
+// vmPaths returns this executable (the VM runs a copy of it), the
+// topology file as the VM sees it (vm.GuestPath), and the working
+// directory as the VM sees it ("/" when the VM does not see it).
+func vmPaths(file string) (exe, guest, wd string, err error) {
 	if exe, err = os.Executable(); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	if abs, err = filepath.Abs(file); err != nil {
-		return "", "", err
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return "", "", "", err
 	}
-	return exe, abs, guestVisible(abs)
+	if guest, err = vm.GuestPath(abs); err != nil {
+		return "", "", "", exitf(ExitUsage, "%v: put the topology file (and what it references) elsewhere", err)
+	}
+	wd = "/"
+	if here, err := os.Getwd(); err == nil {
+		if g, err := vm.GuestPath(here); err == nil {
+			wd = g
+		}
+	}
+	return exe, guest, wd, nil
 }
 
 // startVMLab boots a VM that keeps the lab up; lab test, exec, logs,
@@ -580,7 +577,7 @@ func startVMLab(env *Env, c *LabUpCmd) error {
 	if err := vm.Available(); err != nil {
 		return exitf(ExitProblem, "the VM tier cannot run here: %v", err)
 	}
-	exe, abs, err := vmPaths(c.File)
+	exe, abs, wd, err := vmPaths(c.File)
 	if err != nil {
 		return err
 	}
@@ -588,7 +585,6 @@ func startVMLab(env *Env, c *LabUpCmd) error {
 	if _, err := lab.LoadState(c.dir()); err == nil {
 		return exitf(ExitProblem, "lab %s is up on this host; styx lab down %s first", id, displayName(c.File))
 	}
-	wd, _ := os.Getwd()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	fmt.Fprintf(env.Stdout, "lab %s: VM tier (kernel data plane, kernel-variant firewall)\n", id)
@@ -613,7 +609,7 @@ func startVMLab(env *Env, c *LabUpCmd) error {
 // forwardToVM runs `styx lab SUB FILE --dir DIR ARGS...` in the VM of a
 // lab in the VM tier and exits with its status.
 func forwardToVM(env *Env, s *vm.Session, file, sub string, args ...string) error {
-	_, abs, err := vmPaths(file)
+	_, abs, _, err := vmPaths(file)
 	if err != nil {
 		return err
 	}

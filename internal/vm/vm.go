@@ -71,18 +71,44 @@ func busybox() (string, error) {
 }
 
 // initScript is /init of the initramfs: load the 9p modules, mount the
-// host root read-only, put tmpfs on what must be writable, switch to the
-// guest script named by styx.init=.
+// host root read-only, keep the host's /tmp and /var/tmp visible under
+// HostDirs, put tmpfs on what must be writable, switch to the guest script
+// named by styx.init=.
 const initScript = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 for m in $(cat /lib/modules/order); do insmod /lib/modules/$m; done
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 host0 /newroot || { echo "STYX-VM: 9p mount failed"; poweroff -f; }
-for d in run tmp var/tmp var/lib var/log; do mount -t tmpfs tmpfs /newroot/$d; done
+mount -t tmpfs tmpfs /newroot/run
+for d in tmp var/tmp; do mkdir -p /newroot` + HostDirs + `/$d; mount --bind /newroot/$d /newroot` + HostDirs + `/$d; done
+for d in tmp var/tmp var/lib var/log; do mount -t tmpfs tmpfs /newroot/$d; done
 mount --move /dev /newroot/dev; mount --move /proc /newroot/proc; mount --move /sys /newroot/sys
 GUEST=$(sed -n 's/.*styx\.init=\([^ ]*\).*/\1/p' /newroot/proc/cmdline)
 exec switch_root /newroot "$GUEST"
 `
+
+// HostDirs is where the guest sees the host's /tmp and /var/tmp (read-only),
+// which are tmpfs of its own there.
+const HostDirs = "/run/styx-host"
+
+// GuestPath returns the path under which the guest sees the host path p
+// (absolute): p itself, or for p under /tmp or /var/tmp the same path under
+// HostDirs. It fails for the other directories that are tmpfs in the guest
+// (/run, /var/lib, /var/log), whose host contents the guest does not see.
+func GuestPath(p string) (string, error) {
+	clean := filepath.Clean(p)
+	for _, d := range []string{"/tmp", "/var/tmp"} {
+		if clean == d || strings.HasPrefix(clean, d+"/") {
+			return HostDirs + clean, nil
+		}
+	}
+	for _, d := range []string{"/run", "/var/lib", "/var/log"} {
+		if clean == d || strings.HasPrefix(clean, d+"/") {
+			return "", fmt.Errorf("%s is under %s, which the VM does not see (it is a tmpfs there)", p, d)
+		}
+	}
+	return clean, nil
+}
 
 // BuildInitramfs writes a minimal initramfs for kernel version kver to out.
 func BuildInitramfs(ctx context.Context, kver, out string) error {
