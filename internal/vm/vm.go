@@ -79,17 +79,18 @@ const initScript = `#!/bin/busybox sh
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 for m in $(cat /lib/modules/order); do insmod /lib/modules/$m; done
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 host0 /newroot || { echo "STYX-VM: 9p mount failed"; poweroff -f; }
-mount -t tmpfs tmpfs /newroot/run
+mount -t tmpfs tmpfs /newroot/var/lib
 for d in tmp var/tmp; do mkdir -p /newroot` + HostDirs + `/$d; mount --bind /newroot/$d /newroot` + HostDirs + `/$d; done
-for d in tmp var/tmp var/lib var/log; do mount -t tmpfs tmpfs /newroot/$d; done
+for d in run tmp var/tmp var/log; do mount -t tmpfs tmpfs /newroot/$d; done
 mount --move /dev /newroot/dev; mount --move /proc /newroot/proc; mount --move /sys /newroot/sys
 GUEST=$(sed -n 's/.*styx\.init=\([^ ]*\).*/\1/p' /newroot/proc/cmdline)
 exec switch_root /newroot "$GUEST"
 `
 
 // HostDirs is where the guest sees the host's /tmp and /var/tmp (read-only),
-// which are tmpfs of its own there.
-const HostDirs = "/run/styx-host"
+// which are tmpfs of its own there. It is not under /run, which lab exec
+// replaces with a gateway's private /run.
+const HostDirs = "/var/lib/styx-host"
 
 // GuestPath returns the path under which the guest sees the host path p
 // (absolute): p itself, or for p under /tmp or /var/tmp the same path under

@@ -32,10 +32,13 @@ func TestGuestPath(t *testing.T) {
 // TestInitKeepsHostTmp: the init script binds the host's /tmp and
 // /var/tmp under HostDirs before it hides them with tmpfs.
 func TestInitKeepsHostTmp(t *testing.T) {
+	lib := strings.Index(initScript, "mount -t tmpfs tmpfs /newroot/var/lib\n")
 	bind := strings.Index(initScript, "mount --bind /newroot/$d /newroot"+HostDirs+"/$d")
-	run := strings.Index(initScript, "mount -t tmpfs tmpfs /newroot/run\n")
-	hide := strings.Index(initScript, "for d in tmp var/tmp var/lib var/log; do mount -t tmpfs")
-	if run < 0 || bind < 0 || hide < 0 || !(run < bind && bind < hide) {
-		t.Errorf("init script: /run tmpfs at %d, bind at %d, tmpfs over tmp at %d; want them in that order:\n%s", run, bind, hide, initScript)
+	hide := strings.Index(initScript, "for d in run tmp var/tmp var/log; do mount -t tmpfs")
+	if lib < 0 || bind < 0 || hide < 0 || !(lib < bind && bind < hide) {
+		t.Errorf("init script: /var/lib tmpfs at %d, bind at %d, tmpfs over tmp at %d; want them in that order:\n%s", lib, bind, hide, initScript)
+	}
+	if !strings.HasPrefix(HostDirs, "/var/lib/") {
+		t.Errorf("HostDirs %s must live in the /var/lib tmpfs (lab exec replaces /run)", HostDirs)
 	}
 }
