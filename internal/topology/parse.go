@@ -64,15 +64,33 @@ func ParseAddr(s string) (netip.Addr, error) {
 	return a.Unmap(), nil
 }
 
-// Protocol names accepted in selectors and ports, with their numbers.
-var protocols = map[string]uint8{
-	"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ipv6-icmp": 58, "icmpv6": 58, "sctp": 132,
-}
-
-// protocolNames are the names selectors are normalised to, by number: the
-// names charon resolves with getprotobyname(3).
+// protocolNames are the protocol names selectors accept, by number: the
+// names charon resolves with getprotobyname(3), which selectors are
+// normalised to. "icmpv6" is accepted too, as ipv6-icmp.
 var protocolNames = map[uint64]string{
 	1: "icmp", 6: "tcp", 17: "udp", 47: "gre", 50: "esp", 58: "ipv6-icmp", 132: "sctp",
+}
+
+// protocolName returns the name a selector protocol, given by name or
+// number, is written with ([6] and [tcp] are tcp, [icmpv6] is ipv6-icmp,
+// [0115] is 115), and false for an unknown name or a number outside 1-255.
+func protocolName(p string) (string, bool) {
+	if p == "icmpv6" {
+		return protocolNames[58], true
+	}
+	for _, name := range protocolNames {
+		if p == name {
+			return name, true
+		}
+	}
+	n, err := strconv.ParseUint(p, 10, 8)
+	if err != nil || n == 0 {
+		return "", false
+	}
+	if name, ok := protocolNames[n]; ok {
+		return name, true
+	}
+	return strconv.FormatUint(n, 10), true
 }
 
 // ParseTS parses a traffic selector in swanctl syntax:
@@ -100,20 +118,11 @@ func ParseTS(s string) (TS, error) {
 	}
 	proto, port, hasPort := strings.Cut(body, "/")
 	if proto != "" && proto != "any" && proto != "%any" {
-		if n, known := protocols[proto]; known {
-			proto = protocolNames[uint64(n)] // icmpv6 is ipv6-icmp for strongSwan
-		} else {
-			n, err := strconv.ParseUint(proto, 10, 8)
-			if err != nil || n == 0 {
-				return TS{}, fmt.Errorf("selector %q: unknown protocol %q (use tcp, udp, icmp, ipv6-icmp, gre, sctp or a number)", s, proto)
-			}
-			if name, ok := protocolNames[n]; ok {
-				proto = name // [6/80] is [tcp/80]
-			} else {
-				proto = strconv.FormatUint(n, 10) // without leading zeros
-			}
+		name, ok := protocolName(proto)
+		if !ok {
+			return TS{}, fmt.Errorf("selector %q: unknown protocol %q (use tcp, udp, icmp, ipv6-icmp, gre, sctp or a number)", s, proto)
 		}
-		ts.Proto = proto
+		ts.Proto = name
 	}
 	if hasPort && port != "" && port != "%any" && port != "any" {
 		if ts.Proto != "tcp" && ts.Proto != "udp" && ts.Proto != "sctp" {
