@@ -134,13 +134,15 @@ func Diff(d Desired, o Observed) []Change {
 		}
 	}
 	for _, c := range d.Commands {
-		if dev := commandDevice(c); !has(st.Commands, c) || replaced[dev] {
-			ch := Change{Op: Add, What: "command", Name: strings.Join(c.Do, " ")}
-			if has(st.Commands, c) {
-				ch.Detail = []string{"again: device " + dev + " is created anew"}
-			}
-			out = append(out, ch)
+		had, dev := has(st.Commands, c), commandDevice(c)
+		if had && !replaced[dev] {
+			continue
 		}
+		ch := Change{Op: Add, What: "command", Name: strings.Join(c.Do, " ")}
+		if had {
+			ch.Detail = []string{"again: device " + dev + " is created anew"}
+		}
+		out = append(out, ch)
 	}
 	sysctls(true)
 	// firewall

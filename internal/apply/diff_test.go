@@ -287,3 +287,19 @@ func TestDiffWithoutState(t *testing.T) {
 		t.Errorf("Diff:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestListing: counter values in nft listings and iptables-save chain
+// headers do not count; everything else does.
+func TestListing(t *testing.T) {
+	for in, want := range map[string]string{
+		"\t\tct state invalid counter packets 12 bytes 3456 drop\n": "\t\tct state invalid counter drop\n",
+		"\t\tct state invalid counter drop\n":                       "\t\tct state invalid counter drop\n",
+		":STYX-FWD - [17:2048]\n-A STYX-FWD -j DROP\n":              ":STYX-FWD - [0:0]\n-A STYX-FWD -j DROP\n",
+		"\t\tip saddr 10.0.0.12 drop\n":                             "\t\tip saddr 10.0.0.12 drop\n",
+		"":                                                          "",
+	} {
+		if got := apply.Listing([]byte(in)); got != want {
+			t.Errorf("Listing(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

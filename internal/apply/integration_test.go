@@ -28,6 +28,7 @@ import (
 	"github.com/styx-vpn/styx/internal/netns"
 	"github.com/styx-vpn/styx/internal/plan"
 	"github.com/styx-vpn/styx/internal/render"
+	"github.com/styx-vpn/styx/internal/render/iptables"
 	"github.com/styx-vpn/styx/internal/render/nft"
 	"github.com/styx-vpn/styx/internal/render/swanctl"
 	"github.com/styx-vpn/styx/internal/topology"
@@ -705,6 +706,47 @@ func TestIntegrationApplyRepairsFirewall(t *testing.T) {
 	}
 	if !strings.Contains(g.run(t, "nft", "list", "tables"), "table inet foreign") {
 		t.Error("the foreign table is gone")
+	}
+	if planned, err := e.Plan(ctx, d); err != nil || len(planned) > 0 {
+		t.Errorf("plan after the repair: %v\n%s", err, liveChanges(planned))
+	}
+}
+
+// TestIntegrationApplyIptablesRepairs: the same with the iptables backend
+// (STYX-* chains through iptables-restore): a second apply is a no-op, a
+// rule inserted by hand into a STYX chain shows in the plan and apply
+// removes it.
+func TestIntegrationApplyIptablesRepairs(t *testing.T) {
+	liveNeed(t)
+	for _, bin := range []string{"iptables-restore", "ip6tables-restore"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("skipping: %s not installed", bin)
+		}
+	}
+	d := liveS1(t)
+	v4, v6 := iptables.Render(d.Gateway, "s1-iot-cloud.yaml")
+	d.Nft, d.FirewallKind = apply.IptablesRuleset(v4, v6, iptables.Hooks(d.Gateway)), "iptables"
+	g := liveStart(t, "iptables", render.Strongswan(d.Gateway, "s1-iot-cloud.yaml"))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e := g.engine(apply.ViciStore{C: g.client}, g.exec())
+	e.Firewall = apply.Iptables{R: g.exec()}
+	if _, err := e.Apply(ctx, d); err != nil {
+		t.Fatalf("first apply: %v", err)
+	}
+	if planned, err := e.Plan(ctx, d); err != nil || len(planned) > 0 {
+		t.Fatalf("plan after the first apply: %v\n%s", err, liveChanges(planned))
+	}
+	g.run(t, "iptables", "-I", "STYX-FWD", "1", "-s", "203.0.113.9/32", "-j", "DROP")
+	planned, err := e.Plan(ctx, d)
+	if err != nil || len(planned) != 1 || !strings.Contains(liveChanges(planned), "-A STYX-FWD -s 203.0.113.9/32 -j DROP") {
+		t.Fatalf("plan after a hand edit: %v\n%s", err, liveChanges(planned))
+	}
+	if _, err := e.Apply(ctx, d); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if strings.Contains(g.run(t, "iptables-save"), "203.0.113.9") {
+		t.Error("the hand-made rule is still there")
 	}
 	if planned, err := e.Plan(ctx, d); err != nil || len(planned) > 0 {
 		t.Errorf("plan after the repair: %v\n%s", err, liveChanges(planned))
