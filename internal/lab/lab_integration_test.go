@@ -145,6 +145,9 @@ func TestIntegrationLabBroken(t *testing.T) {
 		if code == 0 || !regexp.MustCompile(`FAIL\s+client-a -> iot-api .*sitea sent \d+ packet\(s\) into tunnel cloud-sitea and cloud received none: ESP`).MatchString(out) {
 			t.Fatalf("lab test did not point at the dropped ESP (exit %d)", code)
 		}
+		if !regexp.MustCompile(`FAIL\s+client-a -> \S+ across a rekey .*none of \d+ probes was answered: the path is broken`).MatchString(out) {
+			t.Errorf("the rekey test blames the rekey for a broken path")
+		}
 	})
 	t.Run("psk-mismatch", func(t *testing.T) {
 		// cloud gets another key for sitea; the tunnel is renegotiated
